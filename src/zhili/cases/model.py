@@ -1,0 +1,143 @@
+"""The validated case model.
+
+Full governance cases carry structured facets (domains, leadership dimension, mechanisms,
+outcomes with figures, source). External corpora (benchmarks) only have id/title/text, so a
+minimal record is accepted too and lands in `practice` with empty facets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+LEVELS = ("全国", "省", "市", "区县", "乡镇街道", "村社区")
+LEADERSHIP = ("政治引领", "组织引领", "能力引领", "机制引领")
+DOMAINS = (
+    "物业管理", "加装电梯", "停车治理", "老旧小区改造", "旧城改造与拆迁", "矛盾纠纷调解",
+    "信访化解", "群众诉求办理", "养老服务", "托育与未成年人", "就业与新就业群体", "生态环保",
+    "垃圾分类", "乡村振兴", "村级事务", "移风易俗", "社会治安", "应急管理", "公共卫生",
+    "数字治理", "党员教育管理", "干部队伍建设", "基层减负", "议事协商", "志愿服务", "社区服务",
+    "跨区域协同", "楼宇与园区", "流动人口", "平安建设", "民生实事", "基层党组织建设", "社会救助",
+)
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$")
+MAX_TEXT = 200_000  # one field; LeCaRD documents reach ~60k characters
+
+
+class Outcome(BaseModel):
+    """A measured result, e.g. 办结率 95 %."""
+
+    model_config = ConfigDict(extra="forbid")
+    metric: str = ""
+    value: float | None = None
+    unit: str = ""
+    text: str = ""
+
+
+class Source(BaseModel):
+    """Where the case was published."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: str = ""
+    url: str = ""
+    date: str = ""
+
+
+class Case(BaseModel):
+    """One practice case (实践案例)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    id: str
+    title: str = Field(min_length=1, max_length=500)
+    province: str = ""
+    city: str = ""
+    district: str = ""
+    level: str = ""
+    year: int | None = None
+    problem: str = Field(default="", max_length=MAX_TEXT)
+    practice: str = Field(default="", max_length=MAX_TEXT)
+    outcomes: list[Outcome] = Field(default_factory=list)
+    domains: list[str] = Field(default_factory=list)
+    leadership: list[str] = Field(default_factory=list)
+    mechanisms: list[str] = Field(default_factory=list)
+    actors: list[str] = Field(default_factory=list)
+    source: Source = Field(default_factory=Source)
+
+    @field_validator("id")
+    @classmethod
+    def _id_shape(cls, v: str) -> str:
+        if not ID_PATTERN.match(v):
+            raise ValueError("id 只能包含字母、数字和 _ . : -，且不超过64个字符")
+        return v
+
+    @field_validator("level")
+    @classmethod
+    def _level_known(cls, v: str) -> str:
+        if v and v not in LEVELS:
+            raise ValueError(f"层级必须是 {'/'.join(LEVELS)} 之一，收到“{v}”")
+        return v
+
+    @field_validator("year")
+    @classmethod
+    def _year_range(cls, v: int | None) -> int | None:
+        if v is not None and not 1949 <= v <= 2100:
+            raise ValueError(f"年份 {v} 不在 1949–2100 之间")
+        return v
+
+    @field_validator("domains")
+    @classmethod
+    def _domains_known(cls, v: list[str]) -> list[str]:
+        bad = [d for d in v if d not in DOMAINS]
+        if bad:
+            raise ValueError(f"未知领域：{'、'.join(bad)}（见领域词表）")
+        return v
+
+    @field_validator("leadership")
+    @classmethod
+    def _leadership_known(cls, v: list[str]) -> list[str]:
+        bad = [d for d in v if d not in LEADERSHIP]
+        if bad:
+            raise ValueError(f"未知引领维度：{'、'.join(bad)}（应为 {'/'.join(LEADERSHIP)}）")
+        return v
+
+    @field_validator("problem", "practice")
+    @classmethod
+    def _no_nul(cls, v: str) -> str:
+        if "\x00" in v:
+            raise ValueError("文本中含有空字符 (NUL)，文件可能已损坏或不是文本")
+        return v
+
+    @property
+    def place(self) -> str:
+        """Province/city/district without repeats (北京 北京 → 北京)."""
+        parts: list[str] = []
+        for p in (self.province, self.city, self.district):
+            if p and p not in parts:
+                parts.append(p)
+        return "".join(parts)
+
+    def content_hash(self) -> str:
+        """Stable hash of everything that can change matching; keys index and vector caches."""
+        payload = json.dumps(self.model_dump(mode="json"), ensure_ascii=False, sort_keys=True)
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+
+
+def case_from_record(record: dict[str, Any]) -> Case:
+    """Build a Case from a full record or a minimal {"id","title","text"} record."""
+    if "text" in record and "practice" not in record and "problem" not in record:
+        extra = set(record) - {"id", "title", "text"}
+        rec = {k: v for k, v in record.items() if k in ("id", "title")}
+        rec["practice"] = record.get("text") or ""
+        if not rec.get("title"):
+            rec["title"] = str(rec["practice"])[:40] or str(record.get("id", ""))
+        if extra:
+            # keep the failure explicit rather than silently dropping fields
+            raise ValueError(f"简化记录只允许 id/title/text 字段，多出：{'、'.join(sorted(extra))}")
+        record = rec
+    if isinstance(record.get("id"), int):
+        record = {**record, "id": str(record["id"])}
+    return Case.model_validate(record)

