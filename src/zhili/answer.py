@@ -1,0 +1,83 @@
+"""The answer's shape: what the CLI renders, `--json` prints and the API will return.
+
+Field names here are the stable JSON contract for integrators; add fields, never rename.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from .cases import Outcome, Source
+
+NO_FIT_MESSAGE = "库中暂无高度匹配的案例。以下为最接近的案例，仅作弱匹配参考。"
+
+
+class MethodScore(BaseModel):
+    """One retrieval method's view of a case: its rank among candidates and its raw score."""
+
+    rank: int | None = None
+    score: float = 0.0
+
+
+class Span(BaseModel):
+    field: str
+    start: int
+    end: int
+
+
+class TermMatch(BaseModel):
+    term: str
+    spans: list[Span] = Field(default_factory=list)
+
+
+class RuleEffect(BaseModel):
+    """How much the rules moved this case: raw boost, its share of the final score, why."""
+
+    boost: float = 0.0
+    contribution: float = 0.0
+    reasons: list[str] = Field(default_factory=list)
+
+
+class Result(BaseModel):
+    rank: int
+    case_id: str
+    title: str
+    place: str
+    province: str
+    level: str
+    year: int | None
+    score: float
+    weak: bool = False
+    methods: dict[str, MethodScore] = Field(default_factory=dict)
+    rules: RuleEffect | None = None
+    matched_terms: list[TermMatch] = Field(default_factory=list)
+    leadership: list[str] = Field(default_factory=list)
+    domains: list[str] = Field(default_factory=list)
+    mechanisms: list[str] = Field(default_factory=list)
+    actors: list[str] = Field(default_factory=list)
+    problem: str = ""
+    practice: str = ""
+    outcomes: list[Outcome] = Field(default_factory=list)
+    source: Source = Field(default_factory=Source)
+
+
+class Answer(BaseModel):
+    query: str
+    normalized_query: str
+    terms: list[str]
+    lexicon_hits: list[str] = Field(default_factory=list)
+    filters: dict[str, Any] = Field(default_factory=dict)
+    candidates: int = 0
+    no_fit: bool = False
+    fit_score: float = 0.0
+    message: str = ""
+    results: list[Result] = Field(default_factory=list)
+    by_dimension: dict[str, list[str]] = Field(default_factory=dict)
+    rules_used: bool = False
+    classification: dict[str, Any] = Field(default_factory=dict)
+    routing: dict[str, Any] | None = None
+    risk: dict[str, Any] | None = None
+    suggestions: dict[str, list[str]] = Field(default_factory=dict)
+    rule_trace: list[dict[str, Any]] = Field(default_factory=list)

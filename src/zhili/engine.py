@@ -1,0 +1,275 @@
+"""One call from problem text to an explained answer: analyse → retrieve → rules → fuse → explain.
+
+Each stage is a plain function of the previous stage's value; `Engine.recommend` just strings
+them together, so every stage can be tested on its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from . import config
+from .answer import NO_FIT_MESSAGE, Answer, MethodScore, Result, RuleEffect
+from .cases import LEADERSHIP, Case
+from .explain import matched_terms
+from .retrieval.dense import Embedder
+from .retrieval.filters import Filters
+from .retrieval.fusion import fuse, minmax, ranks
+from .retrieval.index import Index
+from .text import Analysis, Analyzer
+
+MAX_QUERY_CHARS = 20_000
+DOMAIN_TOP_N = 10
+
+
+class QueryError(ValueError):
+    """The problem text cannot be used (empty, too long); the message says why."""
+
+
+@dataclass
+class Retrieval:
+    """Raw per-method scores over the whole library, before fusion."""
+
+    analysis: Analysis
+    mask: np.ndarray
+    sparse: np.ndarray
+    dense: np.ndarray | None
+
+
+class Engine:
+    """A loaded library + index + rules, ready to answer many queries."""
+
+    def __init__(self, index: Index, analyzer: Analyzer, embedder: Embedder | None,
+                 settings: config.MatchSettings, rules: Any | None = None):
+        self.index = index
+        self.cases = index.cases
+        self.analyzer = analyzer
+        self.embedder = embedder
+        self.settings = settings
+        self.rules = rules
+        self._pos = {c.id: i for i, c in enumerate(self.cases)}
+
+    # ---------------------------------------------------------------- opening
+    @classmethod
+    def open(cls, corpus: Path | None = None, use_rules: bool = True,
+             settings: config.MatchSettings | None = None, rules_dir: Path | None = None,
+             rebuild: bool = False, dense: bool | None = None,
+             progress: Callable[[str, int, int], None] | None = None) -> "Engine":
+        """Open the case library (or an external corpus file) with its index and rules."""
+        settings = settings or config.MatchSettings.load()
+        if corpus is not None:
+            from .cases.io import read_cases
+            cases = read_cases(Path(corpus))
+            tag = hashlib.sha256(str(Path(corpus).resolve()).encode()).hexdigest()[:10]
+            index_dir = config.home() / "index" / f"corpus-{Path(corpus).name.split('.')[0]}-{tag}"
+        else:
+            from .store import CaseStore
+            cases = CaseStore.open().all()
+            index_dir = config.home() / "index" / "library"
+        return cls.from_cases(cases, index_dir, use_rules=use_rules, settings=settings,
+                              rules_dir=rules_dir, rebuild=rebuild, dense=dense, progress=progress)
+
+    @classmethod
+    def from_cases(cls, cases: list[Case], index_dir: Path, use_rules: bool = True,
+                   settings: config.MatchSettings | None = None, rules_dir: Path | None = None,
+                   rebuild: bool = False, dense: bool | None = None,
+                   progress: Callable[[str, int, int], None] | None = None) -> "Engine":
+        settings = settings or config.MatchSettings.load()
+        analyzer = Analyzer(extra_terms=library_terms(cases))
+        use_dense = settings.embedder != "none" if dense is None else dense
+        embedder = None
+        if use_dense:
+            from .retrieval.embedders import make_embedder
+            embedder = make_embedder(settings.embedder)
+        index = Index.open(cases, analyzer, embedder, index_dir,
+                           vector_cache_dir=config.home() / "vectors", rebuild=rebuild,
+                           progress=progress)
+        rules = load_rules(rules_dir) if use_rules else None
+        return cls(index, analyzer, embedder, settings, rules)
+
+    # ---------------------------------------------------------------- stages
+    def analyze(self, text: str) -> Analysis:
+        if not isinstance(text, str) or not text.strip():
+            raise QueryError("问题描述不能为空")
+        if len(text) > MAX_QUERY_CHARS:
+            raise QueryError(f"问题描述过长（{len(text)} 字），请控制在 {MAX_QUERY_CHARS} 字以内")
+        return self.analyzer.analyze(text)
+
+    def retrieve(self, analysis: Analysis, filters: Filters, candidates: set[str] | None) -> Retrieval:
+        mask = filters.mask(self.cases)
+        if candidates is not None:
+            mask &= np.fromiter((c.id in candidates for c in self.cases), dtype=bool,
+                                count=len(self.cases))
+        sparse = self.index.sparse.scores(analysis.tokens)
+        dense = None
+        if self.embedder is not None and self.index.vectors is not None:
+            qvec = self.embedder.embed_queries([analysis.text or analysis.raw])[0]
+            dense = (self.index.vectors @ qvec).astype(np.float32)
+        return Retrieval(analysis, mask, sparse, dense)
+
+    def base_scores(self, r: Retrieval) -> np.ndarray:
+        s = self.settings
+        signals = {"sparse": r.sparse}
+        weights = {"sparse": s.w_sparse}
+        if r.dense is not None:
+            signals["dense"] = r.dense
+            weights["dense"] = s.w_dense
+        return fuse(signals, weights, r.mask, method=s.fusion, rrf_k=s.rrf_k)
+
+    def domain_scores(self, base: np.ndarray, mask: np.ndarray) -> dict[str, float]:
+        """Share of the top matches' fused score per domain: what matching thinks the problem is."""
+        idx = np.flatnonzero(mask)
+        top = idx[np.argsort(-base[idx], kind="stable")][:DOMAIN_TOP_N]
+        total: dict[str, float] = {}
+        for i in top:
+            for d in self.cases[i].domains:
+                total[d] = total.get(d, 0.0) + float(base[i])
+        norm = sum(float(base[i]) for i in top) or 1.0
+        return {d: round(v / norm, 4) for d, v in sorted(total.items(), key=lambda kv: -kv[1])}
+
+    def fit_score(self, r: Retrieval) -> float:
+        """Confidence that something in the library fits: dense top-1 lead over the median
+        candidate plus BM25 top-1 strength (both separate no-fit queries on gov-dev)."""
+        idx = np.flatnonzero(r.mask)
+        if len(idx) == 0:
+            return 0.0
+        score = math.log1p(float(r.sparse[idx].max())) / math.log1p(20.0)
+        if r.dense is not None:
+            d = r.dense[idx]
+            score += float(d.max() - np.median(d)) / 0.05
+        return round(score, 4)
+
+    # ---------------------------------------------------------------- the call
+    def recommend(self, text: str, top_k: int = 10, filters: Filters | dict | None = None,
+                  candidates: set[str] | None = None, use_rules: bool = True,
+                  explain: bool = True) -> Answer:
+        """Rank the library for a problem description and explain the answer."""
+        if top_k < 1:
+            raise QueryError("top_k 至少为 1")
+        filters = filters if isinstance(filters, Filters) else Filters.model_validate(filters or {})
+        analysis = self.analyze(text)
+        r = self.retrieve(analysis, filters, candidates)
+        base = self.base_scores(r)
+        answer = Answer(query=text, normalized_query=analysis.text, terms=analysis.tokens,
+                        lexicon_hits=analysis.lexicon_hits,
+                        filters=filters.model_dump(exclude_defaults=True))
+        boost = np.zeros(len(self.cases), dtype=np.float32)
+        reasons: dict[int, list[str]] = {}
+        mask = r.mask
+        if use_rules and self.rules is not None:
+            outcome = self.run_rules(analysis, filters, base, mask)
+            boost, reasons, rule_mask = apply_rule_outcome(outcome, self.cases)
+            if (mask & rule_mask).any():
+                mask = mask & rule_mask
+            attach_rules(answer, outcome)
+        final = base + self.settings.w_rules * boost
+        final[~mask] = -np.inf
+        answer.candidates = int(mask.sum())
+        answer.fit_score = self.fit_score(r)
+        answer.no_fit = bool(candidates is None and answer.fit_score < self.settings.no_fit_threshold)
+        if answer.no_fit:
+            answer.message = NO_FIT_MESSAGE
+        order = [i for i in np.argsort(-final, kind="stable")[:top_k] if mask[i]]
+        sparse_rank = ranks(r.sparse, mask)
+        dense_rank = ranks(r.dense, mask) if r.dense is not None else None
+        for rank, i in enumerate(order, 1):
+            answer.results.append(self._result(
+                rank, i, float(final[i]), answer.no_fit, r, sparse_rank, dense_rank,
+                float(boost[i]), reasons.get(i, []), analysis if explain else None))
+        answer.by_dimension = {dim: [res.case_id for res in answer.results if dim in res.leadership]
+                               for dim in LEADERSHIP}
+        return answer
+
+    def run_rules(self, analysis: Analysis, filters: Filters, base: np.ndarray, mask: np.ndarray):
+        from .rules import build_rule_input
+        rule_input = build_rule_input(
+            analysis.text, analysis.tokens, analysis.lexicon_hits, self.domain_scores(base, mask),
+            province=filters.province[0] if len(filters.province) == 1 else "",
+            level=filters.level[0] if len(filters.level) == 1 else "")
+        return self.rules.evaluate(rule_input)
+
+    def _result(self, rank, i, score, weak, r, sparse_rank, dense_rank, boost, reasons, analysis):
+        c = self.cases[i]
+        methods = {"bm25": MethodScore(rank=int(sparse_rank[i]), score=round(float(r.sparse[i]), 4))}
+        if r.dense is not None:
+            methods["dense"] = MethodScore(rank=int(dense_rank[i]), score=round(float(r.dense[i]), 4))
+        rules = None
+        if self.rules is not None and (boost or reasons):
+            contribution = self.settings.w_rules * boost
+            rules = RuleEffect(boost=round(boost, 4), contribution=round(contribution, 4), reasons=reasons)
+        return Result(
+            rank=rank, case_id=c.id, title=c.title, place=c.place, province=c.province,
+            level=c.level, year=c.year, score=round(score, 4), weak=weak, methods=methods,
+            rules=rules, matched_terms=matched_terms(analysis.tokens, c) if analysis else [],
+            leadership=c.leadership, domains=c.domains, mechanisms=c.mechanisms, actors=c.actors,
+            problem=c.problem, practice=c.practice, outcomes=c.outcomes, source=c.source)
+
+
+def library_terms(cases: list[Case]) -> tuple[str, ...]:
+    """Mechanism and domain names the library uses: segmentation must keep them whole."""
+    return tuple(sorted({t for c in cases for t in (*c.mechanisms, *c.domains) if 1 < len(t) <= 12}))
+
+
+def load_rules(rules_dir: Path | None):
+    """The active rule set, or None when no packs are installed."""
+    from .rules import RuleSet
+    directory = rules_dir or config.rules_dir()
+    if not directory.is_dir() or not any(directory.iterdir()):
+        return None
+    return RuleSet.load(directory)
+
+
+def _case_has(case: Case, facet: str, value: str) -> bool:
+    if facet == "domain":
+        return value in case.domains
+    if facet == "level":
+        return case.level == value
+    if facet == "leadership":
+        return value in case.leadership
+    if facet == "mechanism":
+        return any(value in m for m in case.mechanisms)
+    if facet == "province":
+        return value in (case.province, case.city)
+    if facet == "text":
+        return value in case.title or value in case.problem or value in case.practice
+    if facet == "case_id":
+        return case.id == value
+    raise ValueError(f"规则引用了未知的案例维度：{facet}")
+
+
+def apply_rule_outcome(outcome, cases: list[Case]):
+    """Boost per case (sum of matching boost weights), reasons, and the hard-filter mask."""
+    boost = np.zeros(len(cases), dtype=np.float32)
+    reasons: dict[int, list[str]] = {}
+    for b in outcome.boosts:
+        b = b if isinstance(b, dict) else b.model_dump()
+        for i, c in enumerate(cases):
+            if _case_has(c, b["facet"], str(b["value"])):
+                boost[i] += float(b["weight"])
+                reasons.setdefault(i, []).append(
+                    f"{b.get('rule', '')}：{b.get('reason') or b['facet'] + '=' + str(b['value'])}"
+                    f"（{float(b['weight']):+g}）")
+    keep = np.ones(len(cases), dtype=bool)
+    for f in outcome.filters:
+        f = f if isinstance(f, dict) else f.model_dump()
+        values = [str(v) for v in f.get("values", [])]
+        hit = np.fromiter((any(_case_has(c, f["facet"], v) for v in values) for c in cases),
+                          dtype=bool, count=len(cases))
+        keep &= ~hit if f.get("op") == "not_in" else hit
+    return boost, reasons, keep
+
+
+def attach_rules(answer: Answer, outcome) -> None:
+    data = outcome if isinstance(outcome, dict) else outcome.model_dump() if hasattr(outcome, "model_dump") else vars(outcome)
+    answer.rules_used = True
+    answer.classification = {k: data.get(k) for k in ("domains", "setting", "urgency")}
+    answer.routing = data.get("routing")
+    answer.risk = data.get("risk")
+    answer.suggestions = data.get("suggestions") or {}
+    answer.rule_trace = data.get("trace") or []

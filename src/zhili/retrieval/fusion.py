@@ -1,0 +1,48 @@
+"""Score fusion: min-max normalised weighted sum (default) or reciprocal rank fusion.
+
+Both are computed over the candidate set only, so filters and pools change normalisation
+the same way they change the ranking.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def minmax(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    out = np.zeros_like(scores, dtype=np.float32)
+    if not mask.any():
+        return out
+    sub = scores[mask]
+    lo, hi = float(sub.min()), float(sub.max())
+    out[mask] = (sub - lo) / (hi - lo) if hi > lo else 0.0
+    return out
+
+
+def ranks(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """1-based rank within the mask (ties broken by position); 0 outside."""
+    out = np.zeros(len(scores), dtype=np.int32)
+    idx = np.flatnonzero(mask)
+    order = idx[np.argsort(-scores[idx], kind="stable")]
+    out[order] = np.arange(1, len(order) + 1)
+    return out
+
+
+def fuse(signals: dict[str, np.ndarray], weights: dict[str, float], mask: np.ndarray,
+         method: str = "weighted", rrf_k: int = 60) -> np.ndarray:
+    """Fused score per document (0 outside the mask). Signals missing from `weights` are ignored."""
+    total = np.zeros(len(mask), dtype=np.float32)
+    for name, scores in signals.items():
+        w = weights.get(name, 0.0)
+        if w == 0.0:
+            continue
+        if method == "rrf":
+            r = ranks(scores, mask)
+            part = np.where(r > 0, 1.0 / (rrf_k + np.maximum(r, 1)), 0.0)
+        elif method == "weighted":
+            part = minmax(scores, mask)
+        else:
+            raise ValueError(f"未知的融合方法：{method}（可选 weighted / rrf）")
+        total += w * part.astype(np.float32)
+    total[~mask] = 0.0
+    return total

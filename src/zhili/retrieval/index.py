@@ -1,0 +1,147 @@
+"""The on-disk index: BM25 matrix, per-case tokens and dense vectors, rebuilt only when needed.
+
+A manifest records what the index was built from (library hash, word-list fingerprint, embedder);
+when any of these differs the index is rebuilt — reusing cached tokens and vectors for cases
+whose text did not change, so adding a few cases never re-embeds the library.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ..cases import Case
+from ..config import DATA_DIR
+from ..text import Analyzer
+from .dense import Embedder, VectorCache, embed_cases
+from .sparse import SparseIndex, case_document
+
+FORMAT = 2
+SHIPPED_VECTORS = DATA_DIR / "vectors"
+
+
+def library_hash(cases: list[Case]) -> str:
+    digest = hashlib.sha256()
+    for c in sorted(cases, key=lambda c: c.id):
+        digest.update(f"{c.id}\t{c.content_hash()}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+
+
+@dataclass
+class BuildReport:
+    rebuilt: bool
+    tokenized: int = 0
+    embedded: int = 0
+
+
+@dataclass
+class Index:
+    """Everything ranking needs, aligned by position with `cases`."""
+
+    cases: list[Case]
+    sparse: SparseIndex
+    vectors: np.ndarray | None
+    manifest: dict
+    report: BuildReport
+
+    @classmethod
+    def open(cls, cases: list[Case], analyzer: Analyzer, embedder: Embedder | None,
+             directory: Path, vector_cache_dir: Path, rebuild: bool = False,
+             progress: Callable[[str, int, int], None] | None = None) -> "Index":
+        """Load the index in `directory` if it matches `cases`, else (re)build it there."""
+        manifest = {
+            "format": FORMAT,
+            "library_hash": library_hash(cases),
+            "count": len(cases),
+            "text_fingerprint": analyzer.fingerprint,
+            "embedder": embedder.name if embedder else None,
+        }
+        stored = _read_manifest(directory)
+        if not rebuild and stored == manifest:
+            ids = json.loads((directory / "ids.json").read_text(encoding="utf-8"))
+            if ids == [c.id for c in cases]:
+                vectors = np.load(directory / "vectors.npy") if embedder else None
+                return cls(cases, SparseIndex.load(directory / "bm25"), vectors, manifest,
+                           BuildReport(rebuilt=False))
+        return cls._build(cases, analyzer, embedder, directory, vector_cache_dir, manifest, progress)
+
+    @classmethod
+    def _build(cls, cases, analyzer, embedder, directory, vector_cache_dir, manifest, progress):
+        token_cache = _load_tokens(directory, manifest["text_fingerprint"])
+        docs, tokenized = [], 0
+        for i, case in enumerate(cases):
+            key = case.content_hash()
+            if key not in token_cache:
+                token_cache[key] = analyzer.analyze_document(case_document(case))
+                tokenized += 1
+                if progress and tokenized % 200 == 0:
+                    progress("分词", i + 1, len(cases))
+            docs.append(token_cache[key])
+        sparse = SparseIndex.build(docs)
+        vectors, embedded = None, 0
+        if embedder is not None:
+            user_cache = vector_cache_dir / f"{_safe(embedder.name)}.npz"
+            cache = VectorCache.load(SHIPPED_VECTORS / f"{_safe(embedder.name)}.npz", user_cache)
+            done = 0
+
+            def tick(n: int) -> None:
+                nonlocal done
+                done += n
+                if progress:
+                    progress("向量化", done, len(cases))
+
+            vectors, embedded = embed_cases(embedder, cases, cache, progress=tick)
+            if embedded:
+                cache.save(user_cache)
+        _write(directory, cases, sparse, vectors, manifest,
+               {c.content_hash(): t for c, t in zip(cases, docs)})
+        return cls(cases, sparse, vectors, manifest, BuildReport(True, tokenized, embedded))
+
+
+def _read_manifest(directory: Path) -> dict | None:
+    try:
+        return json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _load_tokens(directory: Path, fingerprint: str) -> dict[str, list[str]]:
+    """Tokens of the previous build, reusable when the word lists did not change."""
+    manifest = _read_manifest(directory)
+    path = directory / "tokens.json"
+    if not manifest or manifest.get("text_fingerprint") != fingerprint or not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError:
+        return {}
+
+
+def _write(directory: Path, cases, sparse, vectors, manifest, tokens) -> None:
+    """Write into a sibling temp dir, then swap: readers never see a half-written index."""
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    tmp = directory.with_name(directory.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    sparse.save(tmp / "bm25")
+    if vectors is not None:
+        np.save(tmp / "vectors.npy", vectors)
+    (tmp / "ids.json").write_text(json.dumps([c.id for c in cases], ensure_ascii=False), encoding="utf-8")
+    (tmp / "tokens.json").write_text(json.dumps(tokens, ensure_ascii=False), encoding="utf-8")
+    (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    old = directory.with_name(directory.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if directory.exists():
+        directory.rename(old)
+    tmp.rename(directory)
+    shutil.rmtree(old, ignore_errors=True)

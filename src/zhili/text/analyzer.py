@@ -1,0 +1,80 @@
+"""Analysis of a problem statement or case text: normalised text, tokens, lexicon hits."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Iterable
+
+import rjieba
+
+from .normalize import Normalizer
+from .wordlists import WordLists
+
+_WORD = re.compile(r"[\u4e00-\u9fff]|[a-z0-9]")
+
+
+@dataclass
+class Analysis:
+    """What the rest of the pipeline sees of a text."""
+
+    raw: str
+    text: str
+    tokens: list[str]
+    lexicon_hits: list[str] = field(default_factory=list)
+
+
+class Analyzer:
+    """Segmenter with the governance lexicon (plus terms the library itself uses)."""
+
+    def __init__(self, lists: WordLists | None = None, extra_terms: Iterable[str] = ()):
+        self.lists = lists or WordLists.load()
+        self.normalize = Normalizer(self.lists.synonyms)
+        self._jieba = rjieba.Jieba()
+        self.lexicon: set[str] = set()
+        for term, freq in self.lists.lexicon.items():
+            self._add(term, freq)
+        for canonical in self.lists.synonyms.values():
+            for term in canonical.split():
+                if len(term) > 1:
+                    self._add(term, 20000)
+        for term in extra_terms:
+            self._add(term, 20000)
+        self.fingerprint = self.lists.fingerprint
+
+    def _add(self, term: str, freq: int) -> None:
+        term = self.normalize.basic(term).replace(" ", "")
+        if len(term) < 2:
+            return
+        self._jieba.add_word(term, freq, None)
+        self.lexicon.add(term)
+
+    def tokenize(self, normalized: str) -> list[str]:
+        """Search-mode segmentation (compounds and their parts) minus stopwords/punctuation."""
+        stop = self.lists.stopwords
+        return [t for t in self._jieba.cut_for_search(normalized)
+                if t.strip() and t not in stop and _WORD.search(t)]
+
+    def lexicon_hits(self, normalized: str) -> list[str]:
+        """Governance terms present, longest first, without terms inside a longer hit."""
+        hits = sorted((t for t in self.lexicon if t in normalized), key=len, reverse=True)
+        kept: list[str] = []
+        for t in hits:
+            if not any(t in k for k in kept):
+                kept.append(t)
+        return kept
+
+    def analyze(self, text: str) -> Analysis:
+        normalized = self.normalize(text)
+        return Analysis(text, normalized, self.tokenize(normalized), self.lexicon_hits(normalized))
+
+    def analyze_document(self, text: str) -> list[str]:
+        """Tokens for indexing: the same normalisation as queries, so both sides meet."""
+        return self.tokenize(self.normalize(text))
+
+
+@lru_cache(maxsize=4)
+def get_analyzer(extra_terms: tuple[str, ...] = ()) -> Analyzer:
+    """Process-wide analyser; building one loads the dictionary (~0.3 s)."""
+    return Analyzer(extra_terms=extra_terms)
