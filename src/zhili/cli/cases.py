@@ -1,0 +1,172 @@
+"""`zhili cases …`: check, import, export and summarise the case library."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..cases.errors import CaseFileError, field_label
+from ..cases.io import FORMATS, Progress as ProgressFn, read_cases, write_cases
+from ..cases.model import Case
+from ..cases.stats import library_stats
+
+app = typer.Typer(help="案例库：校验、导入、导出、统计", no_args_is_help=True)
+SHOW_ERRORS = 200  # rows printed; the count says how many more there are
+
+
+def _out() -> Console:
+    return Console(highlight=False)
+
+
+def _err() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+@contextmanager
+def _reading(console: Console, path: Path) -> Iterator[ProgressFn]:
+    """A progress bar while a (possibly large) file is read and validated; silent when not a terminal."""
+    bar = Progress(
+        TextColumn("[bold]读取并校验[/] {task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
+    with bar:
+        task = bar.add_task(path.name, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+def _load(path: Path, console: Console) -> list[Case]:
+    with _reading(console, path) as progress:
+        return read_cases(path, progress=progress)
+
+
+def _print_errors(console: Console, exc: CaseFileError) -> None:
+    table = Table(title=f"{exc.path}：{len(exc.errors)} 处错误", show_lines=False, title_justify="left")
+    table.add_column("行", justify="right", style="cyan", no_wrap=True)
+    table.add_column("字段", style="magenta")
+    table.add_column("原因")
+    for e in exc.errors[:SHOW_ERRORS]:
+        table.add_row("—" if e.row is None else str(e.row), field_label(e.field), e.reason)
+    console.print(table)
+    if len(exc.errors) > SHOW_ERRORS:
+        console.print(f"……另有 {len(exc.errors) - SHOW_ERRORS} 处错误未列出")
+
+
+def _open_store():  # noqa: ANN202 - imported lazily so `validate` never touches the database
+    from ..store import CaseStore
+
+    return CaseStore.open()
+
+
+@app.command()
+def validate(file: Path = typer.Argument(..., help="案例文件：.jsonl / .jsonl.gz / .csv / .xlsx")) -> None:
+    """校验案例文件，列出所有出错的行；有错误时退出码为 1。"""
+    console = _out()
+    try:
+        cases = _load(file, console)
+    except CaseFileError as exc:
+        _print_errors(console, exc)
+        console.print("[red]✗ 校验未通过[/]")
+        raise typer.Exit(1) from None
+    console.print(f"[green]✓ 文件有效[/]：共 {len(cases)} 个案例")
+
+
+@app.command("import")
+def import_cmd(
+    file: Path = typer.Argument(..., help="案例文件：.jsonl / .jsonl.gz / .csv / .xlsx"),
+    replace: bool = typer.Option(False, "--replace", help="用文件内容替换整个案例库（删除文件中没有的案例）"),
+) -> None:
+    """先校验整个文件，再一次性导入案例库；任何错误都不会改动案例库。"""
+    console = _out()
+    try:
+        cases = _load(file, console)
+    except CaseFileError as exc:
+        _print_errors(console, exc)
+        console.print("[red]✗ 未导入[/]：文件有错误，案例库没有任何改动")
+        raise typer.Exit(1) from None
+    try:
+        with _open_store() as store:
+            summary = store.import_cases(cases, mode="replace" if replace else "upsert")
+            total = store.count()
+    except (SQLAlchemyError, ValueError) as exc:
+        _err().print(f"[red]✗ 导入失败，案例库保持原样[/]：{exc}")
+        raise typer.Exit(1) from None
+    console.print(f"[green]✓ 已导入[/] {file.name}：{summary}；案例库现有 {total} 个案例")
+
+
+@app.command()
+def export(
+    file: Path = typer.Argument(..., help="输出文件；格式按扩展名判断"),
+    fmt: Optional[str] = typer.Option(None, "--format", "-f", help="jsonl / csv / xlsx（默认按扩展名）"),
+) -> None:
+    """导出整个案例库（CSV 为带 BOM 的 UTF-8，可直接用 Excel 打开）。"""
+    if fmt is not None and fmt.lower() not in FORMATS:
+        _err().print(f"[red]✗ 不支持的格式[/]“{fmt}”，可用：{'、'.join(FORMATS)}")
+        raise typer.Exit(2)
+    try:
+        with _open_store() as store:
+            cases = store.all()
+        path = write_cases(cases, file, fmt)
+    except CaseFileError as exc:
+        _err().print(f"[red]✗ 无法导出[/]：{exc.errors[0].reason}")
+        raise typer.Exit(1) from None
+    except (SQLAlchemyError, ValueError, OSError) as exc:
+        _err().print(f"[red]✗ 导出失败[/]：{exc}")
+        raise typer.Exit(1) from None
+    _out().print(f"[green]✓ 已导出[/] {len(cases)} 个案例到 {path}")
+
+
+def _count_table(title: str, counts: dict[str, int], total: int) -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column(title.split("分布")[0] or "项")
+    table.add_column("案例数", justify="right")
+    table.add_column("占比", justify="right")
+    for key, n in counts.items():
+        table.add_row(key, str(n), f"{n / total:.0%}" if total else "—")
+    return table
+
+
+@app.command()
+def stats(
+    as_json: bool = typer.Option(False, "--json", help="输出 JSON（便于脚本处理）"),
+    file: Optional[Path] = typer.Option(None, "--file", help="统计一个案例文件，而不是案例库"),
+) -> None:
+    """案例库统计：层级、省份、领域、引领维度分布，年份范围，缺少来源链接的案例。"""
+    console = _out()
+    try:
+        if file is not None:
+            cases = _load(file, console)
+        else:
+            with _open_store() as store:
+                cases = store.all()
+    except CaseFileError as exc:
+        _print_errors(console, exc)
+        raise typer.Exit(1) from None
+    except SQLAlchemyError as exc:
+        _err().print(f"[red]✗ 无法打开案例库[/]：{exc}")
+        raise typer.Exit(1) from None
+    data = library_stats(cases)
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    total = data["total"]
+    years = f"{data['year_min']}–{data['year_max']}" if data["year_min"] is not None else "—"
+    console.print(f"[bold]案例总数[/] {total}　年份 {years}（未填年份 {data['without_year']}）")
+    console.print(f"缺少来源链接 {data['without_source_url']}　未标领域 {data['without_domain']}")
+    console.print(_count_table("层级分布", data["by_level"], total))
+    console.print(_count_table("引领维度分布", data["by_leadership"], total))
+    console.print(_count_table("领域分布", data["by_domain"], total))
+    console.print(_count_table("省份分布", data["by_province"], total))

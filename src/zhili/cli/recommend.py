@@ -1,0 +1,137 @@
+"""`zhili recommend` and `zhili index`: thin layers over `zhili.engine`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ..engine import Engine, QueryError
+from ..retrieval.filters import Filters
+from .render import render_answer
+
+err = Console(stderr=True)
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=err, transient=True)
+
+
+def open_engine(corpus: Optional[Path] = None, use_rules: bool = True, rebuild: bool = False) -> Engine:
+    """Open the engine with a progress bar for any (re)indexing it has to do."""
+    with _progress() as bar:
+        tasks: dict[str, int] = {}
+
+        def tick(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done)
+
+        try:
+            return Engine.open(corpus=corpus, use_rules=use_rules, rebuild=rebuild, progress=tick)
+        except Exception as exc:  # noqa: BLE001 - shown to the user with its cause, then exit
+            err.print(f"[red]无法打开案例库或索引：{exc}[/red]")
+            raise typer.Exit(2) from exc
+
+
+def _filters(province, level, domain, leadership, year_from, year_to) -> Filters:
+    try:
+        return Filters(province=province or [], level=level or [], domain=domain or [],
+                       leadership=leadership or [], year_from=year_from, year_to=year_to)
+    except ValidationError as exc:
+        err.print(f"[red]{exc.errors()[0]['msg']}[/red]")
+        raise typer.Exit(2) from exc
+
+
+def _read_batch(path: Path) -> list[dict]:
+    """{"id","text"} per line; every malformed line is reported with its number."""
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        err.print(f"[red]无法读取批量文件 {path}：{exc}[/red]")
+        raise typer.Exit(2) from exc
+    queries, problems = [], []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            q = json.loads(line)
+        except ValueError as exc:
+            problems.append(f"{path}:{n}: 不是合法的 JSON（{exc.msg}）")
+            continue
+        if not isinstance(q, dict) or not isinstance(q.get("text"), str) or "id" not in q:
+            problems.append(f"{path}:{n}: 每行应为 {{\"id\": …, \"text\": \"…\"}}")
+            continue
+        queries.append(q)
+    if problems or not queries:
+        for p in problems or [f"{path}: 文件中没有查询"]:
+            err.print(f"[red]{p}[/red]")
+        raise typer.Exit(2)
+    return queries
+
+
+def recommend(
+    text: Optional[str] = typer.Argument(None, help="问题描述（用 --batch 时省略）"),
+    top: int = typer.Option(10, "--top", "-k", min=1, max=200, help="返回案例数"),
+    province: Optional[list[str]] = typer.Option(None, "--province", help="省份/城市，可多次使用"),
+    level: Optional[list[str]] = typer.Option(None, "--level", help="层级：全国/省/市/区县/乡镇街道/村社区"),
+    domain: Optional[list[str]] = typer.Option(None, "--domain", help="领域，如 加装电梯"),
+    leadership: Optional[list[str]] = typer.Option(None, "--leadership", help="引领维度，如 组织引领"),
+    year_from: Optional[int] = typer.Option(None, "--year-from", help="起始年份"),
+    year_to: Optional[int] = typer.Option(None, "--year-to", help="截止年份"),
+    json_out: bool = typer.Option(False, "--json", help="输出稳定的 JSON"),
+    batch: Optional[Path] = typer.Option(None, "--batch", help='批量：每行 {"id","text"} 的 JSONL 文件'),
+    no_rules: bool = typer.Option(False, "--no-rules", help="不使用规则（用于对比规则的作用）"),
+    corpus: Optional[Path] = typer.Option(None, "--corpus", help="改用外部语料文件（评测用）"),
+) -> None:
+    """为问题描述推荐最匹配的实践案例，并说明匹配理由。"""
+    filters = _filters(province, level, domain, leadership, year_from, year_to)
+    if batch is None and not (text and text.strip()):
+        err.print("[red]请提供问题描述，或用 --batch 指定批量文件[/red]")
+        raise typer.Exit(2)
+    queries = _read_batch(batch) if batch else None
+    engine = open_engine(corpus, use_rules=not no_rules)
+    if queries is None:
+        try:
+            answer = engine.recommend(text, top_k=top, filters=filters, use_rules=not no_rules)
+        except QueryError as exc:
+            err.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from exc
+        if json_out:
+            sys.stdout.write(answer.model_dump_json(indent=2) + "\n")
+        else:
+            render_answer(answer, Console())
+        return
+    with _progress() as bar:
+        task = bar.add_task("批量推荐", total=len(queries))
+        for q in queries:
+            try:
+                answer = engine.recommend(q["text"], top_k=top, filters=filters, use_rules=not no_rules)
+                line = {"query_id": q["id"], **answer.model_dump(mode="json")}
+            except QueryError as exc:
+                line = {"query_id": q["id"], "error": str(exc), "no_fit": True, "results": []}
+            if json_out:
+                sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
+            else:
+                top1 = line["results"][0]["title"] if line.get("results") else "—"
+                bar.console.print(f"{q['id']}\t{'无高度匹配' if line.get('no_fit') else '有匹配'}\t{top1}")
+            bar.advance(task)
+
+
+def index(
+    rebuild: bool = typer.Option(False, "--rebuild", help="强制完全重建"),
+    corpus: Optional[Path] = typer.Option(None, "--corpus", help="为外部语料建索引"),
+) -> None:
+    """建立或更新检索索引（案例库变化时自动增量重建）。"""
+    engine = open_engine(corpus, use_rules=False, rebuild=rebuild)
+    rep = engine.index.report
+    state = "已重建" if rep.rebuilt else "已是最新，直接复用"
+    Console().print(f"索引{state}：案例 {len(engine.cases)} 个，新分词 {rep.tokenized} 个，"
+                    f"新向量化 {rep.embedded} 个（嵌入模型：{engine.index.manifest.get('embedder') or '未启用'}）")
