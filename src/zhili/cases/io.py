@@ -408,6 +408,9 @@ def _write_xlsx(cases: list[Case], fh: IO[bytes], headers: str) -> None:
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font
 
+    rows = [tabular.case_to_row(case) for case in cases]
+    for case, row in zip(cases, rows):  # check everything before openpyxl starts streaming
+        _check_excel_cells(case, row)
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(SHEET_NAME)
     widths = {"id": 12, "title": 30, "problem": 50, "practice": 60, "outcomes": 50, "source_url": 40}
@@ -421,9 +424,7 @@ def _write_xlsx(cases: list[Case], fh: IO[bytes], headers: str) -> None:
     ws.append(header)
     wrap = Alignment(wrap_text=True, vertical="top")
     outcomes_col = [n for n, _ in tabular.COLUMNS].index("outcomes")
-    for case in cases:
-        row = tabular.case_to_row(case)
-        _check_excel_cells(case, row)
+    for row in rows:
         cells: list[Any] = []
         for i, v in enumerate(row):
             if isinstance(v, str) and v:  # an explicit string cell: openpyxl never sees a formula

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.console import Console
@@ -18,6 +18,9 @@ from ..cases.errors import CaseFileError, field_label
 from ..cases.io import FORMATS, Progress as ProgressFn, read_cases, write_cases
 from ..cases.model import Case
 from ..cases.stats import library_stats
+
+if TYPE_CHECKING:
+    from ..store import CaseStore
 
 app = typer.Typer(help="案例库：校验、导入、导出、统计", no_args_is_help=True)
 SHOW_ERRORS = 200  # rows printed; the count says how many more there are
@@ -65,7 +68,8 @@ def _print_errors(console: Console, exc: CaseFileError) -> None:
         console.print(f"……另有 {len(exc.errors) - SHOW_ERRORS} 处错误未列出")
 
 
-def _open_store():  # noqa: ANN202 - imported lazily so `validate` never touches the database
+def _open_store() -> "CaseStore":
+    """Imported lazily so `validate` never touches the database."""
     from ..store import CaseStore
 
     return CaseStore.open()

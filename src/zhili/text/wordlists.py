@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,7 +61,9 @@ class WordLists:
     fingerprint: str
 
     @classmethod
-    def load(cls, directory: Path = TEXT_DIR) -> "WordLists":
+    def load(cls, directory: Path | None = None) -> "WordLists":
+        """From `directory`, else $ZHILI_TEXT_DIR (a deployment's own lists), else the bundled ones."""
+        directory = directory or Path(os.environ.get("ZHILI_TEXT_DIR") or TEXT_DIR)
         files = [directory / "lexicon.txt", directory / "synonyms.tsv", directory / "stopwords.txt"]
         digest = hashlib.sha256()
         for f in files:
