@@ -35,6 +35,8 @@ class MatchSettings:
 
     w_sparse: float = 0.5
     w_dense: float = 0.5
+    w_domain: float = 0.1  # pseudo-relevance feedback on the top matches' domains
+    domain_top_n: int = 5
     w_rules: float = 0.15
     fusion: str = "weighted"  # "weighted" (min-max normalised) or "rrf"
     rrf_k: int = 60

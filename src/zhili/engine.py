@@ -122,16 +122,26 @@ class Engine:
             weights["dense"] = s.w_dense
         return fuse(signals, weights, r.mask, method=s.fusion, rrf_k=s.rrf_k)
 
-    def domain_scores(self, base: np.ndarray, mask: np.ndarray) -> dict[str, float]:
+    def domain_scores(self, base: np.ndarray, mask: np.ndarray, top_n: int = DOMAIN_TOP_N) -> dict[str, float]:
         """Share of the top matches' fused score per domain: what matching thinks the problem is."""
         idx = np.flatnonzero(mask)
-        top = idx[np.argsort(-base[idx], kind="stable")][:DOMAIN_TOP_N]
+        top = idx[np.argsort(-base[idx], kind="stable")][:top_n]
         total: dict[str, float] = {}
         for i in top:
             for d in self.cases[i].domains:
                 total[d] = total.get(d, 0.0) + float(base[i])
         norm = sum(float(base[i]) for i in top) or 1.0
         return {d: round(v / norm, 4) for d, v in sorted(total.items(), key=lambda kv: -kv[1])}
+
+    def domain_feedback(self, base: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
+        """Pseudo-relevance feedback on facets: cases sharing the domains of the top matches
+        move up (the top few are usually right about *what kind* of problem this is, even when
+        their order is not). Returns the per-case prior and the domain shares behind it."""
+        shares = self.domain_scores(base, mask, self.settings.domain_top_n)
+        prior = np.fromiter((sum(shares.get(d, 0.0) for d in c.domains) for c in self.cases),
+                            dtype=np.float32, count=len(self.cases))
+        prior[~mask] = 0.0
+        return prior, shares
 
     def fit_score(self, r: Retrieval) -> float:
         """Confidence that something in the library fits: dense top-1 lead over the median
@@ -168,7 +178,8 @@ class Engine:
             if (mask & rule_mask).any():
                 mask = mask & rule_mask
             attach_rules(answer, outcome)
-        final = base + self.settings.w_rules * boost
+        prior, _ = self.domain_feedback(base, r.mask)
+        final = base + self.settings.w_domain * prior + self.settings.w_rules * boost
         final[~mask] = -np.inf
         answer.candidates = int(mask.sum())
         answer.fit_score = self.fit_score(r)
@@ -181,7 +192,7 @@ class Engine:
         for rank, i in enumerate(order, 1):
             answer.results.append(self._result(
                 rank, i, float(final[i]), answer.no_fit, r, sparse_rank, dense_rank,
-                float(boost[i]), reasons.get(i, []), analysis if explain else None))
+                float(prior[i]), float(boost[i]), reasons.get(i, []), analysis if explain else None))
         answer.by_dimension = {dim: [res.case_id for res in answer.results if dim in res.leadership]
                                for dim in LEADERSHIP}
         return answer
@@ -194,11 +205,12 @@ class Engine:
             level=filters.level[0] if len(filters.level) == 1 else "")
         return self.rules.evaluate(rule_input)
 
-    def _result(self, rank, i, score, weak, r, sparse_rank, dense_rank, boost, reasons, analysis):
+    def _result(self, rank, i, score, weak, r, sparse_rank, dense_rank, prior, boost, reasons, analysis):
         c = self.cases[i]
         methods = {"bm25": MethodScore(rank=int(sparse_rank[i]), score=round(float(r.sparse[i]), 4))}
         if r.dense is not None:
             methods["dense"] = MethodScore(rank=int(dense_rank[i]), score=round(float(r.dense[i]), 4))
+        methods["domain_feedback"] = MethodScore(score=round(self.settings.w_domain * prior, 4))
         rules = None
         if self.rules is not None and (boost or reasons):
             contribution = self.settings.w_rules * boost

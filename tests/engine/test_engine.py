@@ -74,7 +74,7 @@ def test_candidates_restrict_ranking(engine):
 def test_explanation_fields(engine):
     ans = engine.recommend("错峰共享停车", top_k=3)
     r = ans.results[0]
-    assert set(r.methods) == {"bm25", "dense"} and r.methods["bm25"].rank >= 1
+    assert set(r.methods) == {"bm25", "dense", "domain_feedback"} and r.methods["bm25"].rank >= 1
     assert r.source.title and any(x.outcomes for x in ans.results)
     span = r.matched_terms[0].spans[0]
     assert getattr(engine.cases[engine._pos[r.case_id]], span.field)[span.start:span.end].lower() == r.matched_terms[0].term

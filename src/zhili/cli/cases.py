@@ -15,7 +15,7 @@ from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..cases.errors import CaseFileError, field_label
-from ..cases.io import FORMATS, Progress as ProgressFn, read_cases, write_cases
+from ..cases.io import FORMATS, Progress as ProgressFn, detect_format, read_cases, write_cases
 from ..cases.model import Case
 from ..cases.stats import library_stats
 
@@ -57,13 +57,20 @@ def _load(path: Path, console: Console) -> list[Case]:
 
 
 def _print_errors(console: Console, exc: CaseFileError) -> None:
-    table = Table(title=f"{exc.path}：{len(exc.errors)} 处错误", show_lines=False, title_justify="left")
-    table.add_column("行", justify="right", style="cyan", no_wrap=True)
-    table.add_column("字段", style="magenta")
-    table.add_column("原因")
-    for e in exc.errors[:SHOW_ERRORS]:
-        table.add_row("—" if e.row is None else str(e.row), field_label(e.field), e.reason)
-    console.print(table)
+    """A table on a terminal; one plain line per error otherwise, so logs and grep stay usable."""
+    shown = exc.errors[:SHOW_ERRORS]
+    if console.is_terminal:
+        table = Table(title=f"{exc.path}：{len(exc.errors)} 处错误", title_justify="left")
+        table.add_column("行", justify="right", style="cyan", no_wrap=True)
+        table.add_column("字段", style="magenta")
+        table.add_column("原因")
+        for e in shown:
+            table.add_row("—" if e.row is None else str(e.row), field_label(e.field), e.reason)
+        console.print(table)
+    else:
+        console.print(f"{exc.path}：{len(exc.errors)} 处错误", soft_wrap=True)
+        for e in shown:
+            console.print(f"  {e}", soft_wrap=True, markup=False)
     if len(exc.errors) > SHOW_ERRORS:
         console.print(f"……另有 {len(exc.errors) - SHOW_ERRORS} 处错误未列出")
 
@@ -105,8 +112,8 @@ def import_cmd(
         with _open_store() as store:
             summary = store.import_cases(cases, mode="replace" if replace else "upsert")
             total = store.count()
-    except (SQLAlchemyError, ValueError) as exc:
-        _err().print(f"[red]✗ 导入失败，案例库保持原样[/]：{exc}")
+    except (SQLAlchemyError, ValueError, ImportError) as exc:
+        _err().print(f"[red]✗ 导入失败，案例库保持原样[/]：{exc}", markup=False)
         raise typer.Exit(1) from None
     console.print(f"[green]✓ 已导入[/] {file.name}：{summary}；案例库现有 {total} 个案例")
 
@@ -121,14 +128,15 @@ def export(
         _err().print(f"[red]✗ 不支持的格式[/]“{fmt}”，可用：{'、'.join(FORMATS)}")
         raise typer.Exit(2)
     try:
+        detect_format(file, fmt)  # refuse a bad target before touching the database
         with _open_store() as store:
             cases = store.all()
         path = write_cases(cases, file, fmt)
     except CaseFileError as exc:
         _err().print(f"[red]✗ 无法导出[/]：{exc.errors[0].reason}")
         raise typer.Exit(1) from None
-    except (SQLAlchemyError, ValueError, OSError) as exc:
-        _err().print(f"[red]✗ 导出失败[/]：{exc}")
+    except (SQLAlchemyError, ValueError, OSError, ImportError) as exc:
+        _err().print(f"✗ 导出失败：{exc}", style="red", markup=False)
         raise typer.Exit(1) from None
     _out().print(f"[green]✓ 已导出[/] {len(cases)} 个案例到 {path}")
 
@@ -159,8 +167,8 @@ def stats(
     except CaseFileError as exc:
         _print_errors(console, exc)
         raise typer.Exit(1) from None
-    except SQLAlchemyError as exc:
-        _err().print(f"[red]✗ 无法打开案例库[/]：{exc}")
+    except (SQLAlchemyError, ImportError) as exc:
+        _err().print(f"✗ 无法打开案例库：{exc}", style="red", markup=False)
         raise typer.Exit(1) from None
     data = library_stats(cases)
     if as_json:

@@ -1,0 +1,113 @@
+"""The contract between rule packs and the code: output targets, vocabularies, problems.
+
+A decision table says what it produces through its output path (collect tables) or its output
+fields (first-hit tables). The code only reads these targets, so an editor can add tables and
+rows freely as long as each table writes one of them:
+
+collect tables (输出路径 = target, or target.anything to keep several tables apart):
+    domain_tags    {domain, weight}                       问题分类：领域标签
+    urgency_tags   {flag, level}                          问题分类：紧急情形
+    support_tags   {actors, reason}                       权责清单：补充配合单位
+    risk_factors   {factor, level, procedures, reason}    重大决策风险评估
+    boosts         {facet, value, weight, reason}         匹配引导：加分/降分
+    filters        {facet, op, values, reason}            匹配引导：硬性筛选
+    suggestions    {political, organizational, capability, mechanism}   四个引领
+
+first-hit tables (output fields, optionally under an output path):
+    setting                                               城乡环境
+    routing.lead, routing.supporting, routing.basis       权责清单：牵头与配合
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..cases.model import DOMAINS, LEADERSHIP, LEVELS
+
+HIT_POLICIES = ("first", "collect")
+NODE_TYPES = ("inputNode", "outputNode", "decisionTableNode", "expressionNode")
+
+SETTINGS = ("城市", "农村", "城乡结合")
+URGENCY_LEVELS = ("一般", "较急", "紧急")
+RISK_LEVELS = ("低", "中", "高")
+# 《重大行政决策程序暂行条例》(2019) 的五项法定程序，按条例顺序；其他程序名排在其后。
+PROCEDURES = ("公众参与", "专家论证", "风险评估", "合法性审查", "集体讨论决定")
+FACETS = ("domain", "level", "province", "leadership", "mechanism", "actor", "setting", "text")
+FILTER_OPS = ("in", "not_in")
+DIMENSION_FIELDS = {
+    "political": "政治引领",
+    "organizational": "组织引领",
+    "capability": "能力引领",
+    "mechanism": "机制引领",
+}
+assert tuple(DIMENSION_FIELDS.values()) == LEADERSHIP
+
+COLLECT_TARGETS: dict[str, tuple[str, ...]] = {
+    "domain_tags": ("domain", "weight"),
+    "urgency_tags": ("flag", "level"),
+    "support_tags": ("actors", "reason"),
+    "risk_factors": ("factor", "level", "procedures", "reason"),
+    "boosts": ("facet", "value", "weight", "reason"),
+    "filters": ("facet", "op", "values", "reason"),
+    "suggestions": tuple(DIMENSION_FIELDS),
+}
+FIRST_FIELDS: dict[str, tuple[str, ...]] = {
+    "setting": ("setting",),
+    "routing": ("routing.lead", "routing.supporting", "routing.basis"),
+}
+
+# Fields the rules can read. Base input (build_rule_input) first, then what earlier packs add.
+INPUT_FIELDS = ("text", "focus_text", "tokens", "lexicon_hits", "domain_scores", "province",
+                "level", "signals")
+DERIVED_FIELDS = ("domains", "primary_domain", "domain_weights", "setting", "urgency",
+                  "urgency_flags", "routing", "risk_level", "risk_flags")
+KNOWN_FIELDS = INPUT_FIELDS + DERIVED_FIELDS
+
+__all__ = [
+    "COLLECT_TARGETS", "DERIVED_FIELDS", "DIMENSION_FIELDS", "DOMAINS", "FACETS", "FILTER_OPS",
+    "FIRST_FIELDS", "HIT_POLICIES", "INPUT_FIELDS", "KNOWN_FIELDS", "LEADERSHIP", "LEVELS",
+    "NODE_TYPES", "PROCEDURES", "Problem", "RISK_LEVELS", "RuleCheckError", "SETTINGS",
+    "URGENCY_LEVELS",
+]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a pack, located as precisely as we can."""
+
+    file: str
+    message: str
+    node: str = ""
+    row: str = ""
+    cell: str = ""
+    severity: str = "error"  # "error" blocks loading; "warning" is reported only
+
+    def location(self) -> str:
+        parts = [self.file]
+        if self.node:
+            parts.append(f"表“{self.node}”")
+        if self.row:
+            parts.append(f"行 {self.row}")
+        if self.cell:
+            parts.append(f"列“{self.cell}”")
+        return " / ".join(parts)
+
+    def __str__(self) -> str:
+        tag = "错误" if self.severity == "error" else "提醒"
+        return f"[{tag}] {self.location()}：{self.message}"
+
+    def to_dict(self) -> dict[str, str]:
+        return {"file": self.file, "node": self.node, "row": self.row, "cell": self.cell,
+                "severity": self.severity, "message": self.message}
+
+
+class RuleCheckError(ValueError):
+    """Rule packs failed checking; `problems` lists every error with its location."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = [p for p in problems if p.severity == "error"] or list(problems)
+        head = f"规则包检查未通过，共 {len(self.problems)} 处错误："
+        lines = [str(p) for p in self.problems[:20]]
+        if len(self.problems) > 20:
+            lines.append(f"……另有 {len(self.problems) - 20} 处")
+        super().__init__("\n".join([head, *lines]))

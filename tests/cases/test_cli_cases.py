@@ -1,0 +1,109 @@
+"""`zhili cases …` through Typer's CliRunner: exit codes, messages, and that failures change nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from zhili.cases import Case
+from zhili.cases.io import read_cases, write_cases
+from zhili.cli.cases import app
+from zhili.config import BUNDLED_CASES
+from zhili.store import CaseStore
+
+runner = CliRunner()
+
+
+def _run(*args: str):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def test_validate_good_file_exits_zero_with_count() -> None:
+    result = _run("validate", BUNDLED_CASES)
+    assert result.exit_code == 0, result.output
+    assert "223" in result.output and "有效" in result.output
+
+
+def test_validate_bad_file_lists_rows_and_exits_one(tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("编号,标题,层级,年份\na,好,省,2020\nb,坏,乡,明年\na,重复,,\n", encoding="utf-8")
+    result = _run("validate", path)
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert f"{path}：3 处错误" in lines
+    assert "  第 3 行 [年份(year)]：年份必须是整数（如 2023），收到“明年”" in lines
+    assert "  第 3 行 [层级(level)]：层级必须是 全国/省/市/区县/乡镇街道/村社区 之一，收到“乡”" in lines
+    assert "  第 4 行 [编号(id)]：编号“a”重复（第 2 行已出现）" in lines
+
+
+def test_validate_unsupported_file_exits_one(tmp_path: Path) -> None:
+    path = tmp_path / "old.xls"
+    path.write_bytes(b"\xd0\xcf\x11\xe0")
+    result = _run("validate", path)
+    assert result.exit_code == 1 and ".xlsx" in result.output
+
+
+def test_import_with_errors_changes_nothing(zhili_home: Path, tmp_path: Path, bundled_cases: list[Case]) -> None:
+    with CaseStore.open() as store:
+        before = store.library_hash()
+    path = tmp_path / "mixed.jsonl"
+    good = [json.dumps({"id": f"n-{i}", "title": f"新案例{i}"}, ensure_ascii=False) for i in range(5)]
+    path.write_text("\n".join([*good, '{"id": "n-9", "title": "t", "year": 3000}']) + "\n", encoding="utf-8")
+    result = _run("import", path, "--replace")
+    assert result.exit_code == 1
+    assert "  第 6 行 [年份(year)]：年份 3000 不在 1949–2100 之间" in result.output.splitlines()
+    assert "没有任何改动" in result.output
+    with CaseStore.open() as store:
+        assert store.library_hash() == before and store.count() == 223
+
+
+def test_import_upsert_then_replace(zhili_home: Path, tmp_path: Path, bundled_cases: list[Case]) -> None:
+    edited = [bundled_cases[0].model_copy(update={"title": "新标题"}), *bundled_cases[1:3],
+              Case(id="new-1", title="新增案例", domains=["停车治理"])]
+    path = write_cases(edited, tmp_path / "edit.xlsx")
+    result = _run("import", path)
+    assert result.exit_code == 0, result.output
+    assert "新增 1，更新 1，未变 2" in result.output and "224" in result.output
+    result = _run("import", path, "--replace")
+    assert result.exit_code == 0, result.output
+    assert "删除 220" in result.output
+    with CaseStore.open() as store:
+        assert store.all() == sorted(edited, key=lambda c: c.id)
+
+
+@pytest.mark.parametrize("fmt,name", [("jsonl", "out.jsonl"), ("csv", "out.csv"), ("xlsx", "out.xlsx"), ("csv", "out.dat")])
+def test_export_each_format(zhili_home: Path, tmp_path: Path, bundled_cases: list[Case], fmt: str, name: str) -> None:
+    target = tmp_path / name
+    result = _run("export", target, "--format", fmt)
+    assert result.exit_code == 0, result.output
+    assert "223" in result.output
+    assert read_cases(target, fmt) == bundled_cases
+
+
+def test_export_rejects_unknown_format(zhili_home: Path, tmp_path: Path) -> None:
+    assert _run("export", tmp_path / "x.pdf").exit_code == 1
+    assert _run("export", tmp_path / "x.csv", "--format", "pdf").exit_code == 2
+    assert not (tmp_path / "x.pdf").exists() and not (tmp_path / "x.csv").exists()
+
+
+def test_stats_json_and_table(zhili_home: Path) -> None:
+    result = _run("stats", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["total"] == 223
+    assert sum(data["by_level"].values()) == 223
+    assert data["without_source_url"] == 26  # case-0001…0026 come from the source article
+    assert data["year_min"] <= data["year_max"]
+    assert set(data["by_leadership"]) <= {"政治引领", "组织引领", "能力引领", "机制引领"}
+    table = _run("stats")
+    assert table.exit_code == 0 and "层级分布" in table.output and "缺少来源链接 26" in table.output
+
+
+def test_stats_of_a_file(tmp_path: Path, bundled_cases: list[Case]) -> None:
+    path = write_cases(bundled_cases[:10], tmp_path / "ten.csv")
+    result = _run("stats", "--json", "--file", path)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["total"] == 10
