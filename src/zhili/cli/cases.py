@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
@@ -47,7 +48,7 @@ def _reading(console: Console, path: Path) -> Iterator[ProgressFn]:
         disable=not console.is_terminal,
     )
     with bar:
-        task = bar.add_task(path.name, total=None)
+        task = bar.add_task(escape(path.name), total=None)
         yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
@@ -60,15 +61,15 @@ def _print_errors(console: Console, exc: CaseFileError) -> None:
     """A table on a terminal; one plain line per error otherwise, so logs and grep stay usable."""
     shown = exc.errors[:SHOW_ERRORS]
     if console.is_terminal:
-        table = Table(title=f"{exc.path}：{len(exc.errors)} 处错误", title_justify="left")
+        table = Table(title=escape(f"{exc.path}：{len(exc.errors)} 处错误"), title_justify="left")
         table.add_column("行", justify="right", style="cyan", no_wrap=True)
         table.add_column("字段", style="magenta")
         table.add_column("原因")
         for e in shown:
-            table.add_row("—" if e.row is None else str(e.row), field_label(e.field), e.reason)
+            table.add_row("—" if e.row is None else str(e.row), escape(field_label(e.field)), escape(e.reason))
         console.print(table)
     else:
-        console.print(f"{exc.path}：{len(exc.errors)} 处错误", soft_wrap=True)
+        console.print(f"{exc.path}：{len(exc.errors)} 处错误", soft_wrap=True, markup=False)
         for e in shown:
             console.print(f"  {e}", soft_wrap=True, markup=False)
     if len(exc.errors) > SHOW_ERRORS:
@@ -113,9 +114,9 @@ def import_cmd(
             summary = store.import_cases(cases, mode="replace" if replace else "upsert")
             total = store.count()
     except (SQLAlchemyError, ValueError, ImportError) as exc:
-        _err().print(f"[red]✗ 导入失败，案例库保持原样[/]：{exc}", markup=False)
+        _err().print(f"✗ 导入失败，案例库保持原样：{exc}", style="red", markup=False)
         raise typer.Exit(1) from None
-    console.print(f"[green]✓ 已导入[/] {file.name}：{summary}；案例库现有 {total} 个案例")
+    console.print(f"[green]✓ 已导入[/] {escape(file.name)}：{summary}；案例库现有 {total} 个案例")
 
 
 @app.command()
@@ -125,7 +126,7 @@ def export(
 ) -> None:
     """导出整个案例库（CSV 为带 BOM 的 UTF-8，可直接用 Excel 打开）。"""
     if fmt is not None and fmt.lower() not in FORMATS:
-        _err().print(f"[red]✗ 不支持的格式[/]“{fmt}”，可用：{'、'.join(FORMATS)}")
+        _err().print(f"[red]✗ 不支持的格式[/]“{escape(fmt)}”，可用：{'、'.join(FORMATS)}")
         raise typer.Exit(2)
     try:
         detect_format(file, fmt)  # refuse a bad target before touching the database
@@ -133,12 +134,12 @@ def export(
             cases = store.all()
         path = write_cases(cases, file, fmt)
     except CaseFileError as exc:
-        _err().print(f"[red]✗ 无法导出[/]：{exc.errors[0].reason}")
+        _err().print(f"[red]✗ 无法导出[/]：{escape(exc.errors[0].reason)}")
         raise typer.Exit(1) from None
     except (SQLAlchemyError, ValueError, OSError, ImportError) as exc:
         _err().print(f"✗ 导出失败：{exc}", style="red", markup=False)
         raise typer.Exit(1) from None
-    _out().print(f"[green]✓ 已导出[/] {len(cases)} 个案例到 {path}")
+    _out().print(f"[green]✓ 已导出[/] {len(cases)} 个案例到 {escape(str(path))}")
 
 
 def _count_table(title: str, counts: dict[str, int], total: int) -> Table:
@@ -147,7 +148,7 @@ def _count_table(title: str, counts: dict[str, int], total: int) -> Table:
     table.add_column("案例数", justify="right")
     table.add_column("占比", justify="right")
     for key, n in counts.items():
-        table.add_row(key, str(n), f"{n / total:.0%}" if total else "—")
+        table.add_row(escape(key), str(n), f"{n / total:.0%}" if total else "—")
     return table
 
 

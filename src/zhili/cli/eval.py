@@ -22,6 +22,7 @@ METRIC_LABELS = {
     "map": "MAP（仅等级3）",
 }
 STYLE_LABELS = {"plain": "规范表述", "colloquial": "口语方言", "long": "长篇工单", "short": "短关键词"}
+STYLE_COLUMNS = {"ndcg@10": "nDCG@10", "ndcg@30": "nDCG@30", "recall@10": "召回@10", "mrr": "MRR"}
 MODE_LABELS = {"full": "全库检索", "pool": "候选池重排（pools.tsv）", "label": "仅重排已标注文档"}
 
 
@@ -95,16 +96,18 @@ def print_report(data: dict[str, Any], console: Console) -> None:
         styles = Table(title="按查询风格")
         styles.add_column("风格")
         styles.add_column("查询数", justify="right")
-        keys = list(data["metrics"])
+        keys = [k for k in STYLE_COLUMNS if k in data["metrics"]]
         for key in keys:
-            styles.add_column(METRIC_LABELS.get(key, key), justify="right")
-        for style, row in data["by_style"].items():
+            styles.add_column(STYLE_COLUMNS[key], justify="right")
+        known = [s for s in STYLE_LABELS if s in data["by_style"]]
+        for style in known + sorted(set(data["by_style"]) - set(known)):
+            row = data["by_style"][style]
             styles.add_row(STYLE_LABELS.get(style, style), str(row["n"]),
                            *(_fmt(row[k]) for k in keys))
         console.print(styles)
 
     nf = data["no_fit"]
-    sep = Table(title=f"“库中暂无高度匹配”识别（无匹配查询 {nf['no_fit']} 个，有匹配 {nf['fit']} 个）")
+    sep = Table(title=f"无匹配识别（无匹配查询 {nf['no_fit']} 个，有匹配 {nf['fit']} 个）")
     sep.add_column("指标")
     sep.add_column("数值", justify="right")
     sep.add_row("匹配度分数 ROC AUC", _fmt(nf["auc"]))

@@ -9,23 +9,14 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Callable
 
 import numpy as np
 
 from ..cases import Case
+from .embedders import Embedder
 
 PASSAGE_CHARS = 512  # e5-small reads 512 tokens; longer text only costs time
-
-
-class Embedder(Protocol):
-    name: str
-    dim: int
-
-    def embed_queries(self, texts: list[str]) -> np.ndarray: ...
-
-    def embed_passages(self, texts: list[str], batch_size: int = 32,
-                       progress: Callable[[int], None] | None = None) -> np.ndarray: ...
 
 
 def case_passage(case: Case) -> str:
@@ -68,16 +59,25 @@ class VectorCache:
 
 
 def embed_cases(embedder: Embedder, cases: list[Case], cache: VectorCache,
-                progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, int]:
+                progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, int]:
     """Vectors for `cases` in order; embeds only passages missing from the cache.
 
-    Returns the matrix and how many passages were newly embedded.
+    `progress(done, total)` counts passages being embedded. Returns the matrix and how many
+    passages were newly embedded.
     """
     passages = [case_passage(c) for c in cases]
     keys = [passage_key(embedder.name, p) for p in passages]
     missing = sorted({k: p for k, p in zip(keys, passages) if k not in cache.vectors}.items())
     if missing:
-        vecs = embedder.embed_passages([p for _, p in missing], progress=progress)
+        done = 0
+
+        def tick(n: int) -> None:
+            nonlocal done
+            done += n
+            if progress:
+                progress(done, len(missing))
+
+        vecs = embedder.embed_passages([p for _, p in missing], progress=tick)
         for (k, _), v in zip(missing, vecs):
             cache.vectors[k] = np.asarray(v, dtype=np.float32)
     if not keys:

@@ -92,15 +92,9 @@ class Index:
         if embedder is not None:
             user_cache = vector_cache_dir / f"{_safe(embedder.name)}.npz"
             cache = VectorCache.load(SHIPPED_VECTORS / f"{_safe(embedder.name)}.npz", user_cache)
-            done = 0
-
-            def tick(n: int) -> None:
-                nonlocal done
-                done += n
-                if progress:
-                    progress("向量化", done, len(cases))
-
-            vectors, embedded = embed_cases(embedder, cases, cache, progress=tick)
+            vectors, embedded = embed_cases(
+                embedder, cases, cache,
+                progress=(lambda done, total: progress("向量化", done, total)) if progress else None)
             if embedded:
                 cache.save(user_cache)
         _write(directory, cases, sparse, vectors, manifest,

@@ -44,8 +44,13 @@ class SparseIndex:
         return cls(model)
 
     def scores(self, query_tokens: list[str]) -> np.ndarray:
-        """BM25 score of every document (zeros when no query word is known)."""
-        known = [t for t in query_tokens if t in self.vocab]
+        """BM25 score of every document (zeros when no query word is known).
+
+        Each query word counts once, as in Lucene's BM25: bm25s sums repeated query tokens,
+        which lets a long work order that repeats 来电人 or 被告人 drown its rarer words
+        (LeCaRD pool rerank nDCG@30 0.863 → 0.880 with this; see docs/benchmarks.md).
+        """
+        known = [t for t in dict.fromkeys(query_tokens) if t in self.vocab]
         if not known:
             return np.zeros(self.model.scores["num_docs"], dtype=np.float32)
         return self.model.get_scores(known).astype(np.float32)

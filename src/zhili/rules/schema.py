@@ -32,7 +32,9 @@ URGENCY_LEVELS = ("一般", "较急", "紧急")
 RISK_LEVELS = ("低", "中", "高")
 # 《重大行政决策程序暂行条例》(2019) 的五项法定程序，按条例顺序；其他程序名排在其后。
 PROCEDURES = ("公众参与", "专家论证", "风险评估", "合法性审查", "集体讨论决定")
-FACETS = ("domain", "level", "province", "leadership", "mechanism", "actor", "setting", "text")
+# Case facets a boost/filter can name; must match what zhili.engine knows how to test on a case
+# (domain/leadership exact, level exact, province = province or city, mechanism and text contain).
+FACETS = ("domain", "level", "province", "leadership", "mechanism", "text", "case_id")
 FILTER_OPS = ("in", "not_in")
 DIMENSION_FIELDS = {
     "political": "政治引领",
