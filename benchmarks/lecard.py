@@ -39,12 +39,15 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--dir", default="../shared/bench/lecard")
     ap.add_argument("--dense", action="store_true", help="fuse dense scores (vectors must be cached)")
+    ap.add_argument("--segmentation", default="precise",
+                    help="precise suits these long documents (search mode: see docs/benchmarks.md)")
     ap.add_argument("--w-sparse", type=float, default=None)
     ap.add_argument("--w-dense", type=float, default=None)
     args = ap.parse_args()
     evalset = load_eval_dir(args.dir)
     settings = config.MatchSettings.load()
     settings.w_domain = 0.0  # the legal corpus has no domain facets
+    settings.segmentation = args.segmentation
     if args.w_sparse is not None:
         settings.w_sparse = args.w_sparse
     if args.w_dense is not None:
@@ -52,6 +55,7 @@ def main() -> None:
     t0 = time.time()
     engine = Engine.open(corpus=evalset.corpus, use_rules=False, settings=settings, dense=args.dense)
     print(f"index ready in {time.time() - t0:.0f} s ({engine.index.report}); dense={args.dense} "
+          f"segmentation={settings.segmentation} k1={settings.bm25_k1} "
           f"w_sparse={settings.w_sparse} w_dense={settings.w_dense if args.dense else 0}")
     test20 = [q for q in evalset.queries if q.meta.get("test20")]
     header = "| setting | " + " | ".join(COLS) + " |\n" + "|---" * (len(COLS) + 1) + "|"

@@ -81,13 +81,13 @@ class Engine:
                    rebuild: bool = False, dense: bool | None = None,
                    progress: Callable[[str, int, int], None] | None = None) -> "Engine":
         settings = settings or config.MatchSettings.load()
-        analyzer = Analyzer(extra_terms=library_terms(cases))
+        analyzer = Analyzer(extra_terms=library_terms(cases), segmentation=settings.segmentation)
         use_dense = settings.embedder != "none" if dense is None else dense
         embedder = None
         if use_dense:
             from .retrieval.embedders import make_embedder
             embedder = make_embedder(settings.embedder)
-        index = Index.open(cases, analyzer, embedder, index_dir,
+        index = Index.open(cases, analyzer, embedder, index_dir, bm25=(settings.bm25_k1, settings.bm25_b),
                            vector_cache_dir=config.home() / "vectors", rebuild=rebuild,
                            progress=progress)
         rules = load_rules(rules_dir) if use_rules else None

@@ -56,7 +56,8 @@ class Index:
 
     @classmethod
     def open(cls, cases: list[Case], analyzer: Analyzer, embedder: Embedder | None,
-             directory: Path, vector_cache_dir: Path, rebuild: bool = False,
+             directory: Path, vector_cache_dir: Path, bm25: tuple[float, float] = (1.5, 0.75),
+             rebuild: bool = False,
              progress: Callable[[str, int, int], None] | None = None) -> "Index":
         """Load the index in `directory` if it matches `cases`, else (re)build it there."""
         manifest = {
@@ -65,6 +66,7 @@ class Index:
             "count": len(cases),
             "text_fingerprint": analyzer.fingerprint,
             "embedder": embedder.name if embedder else None,
+            "bm25": list(bm25),
         }
         stored = _read_manifest(directory)
         if not rebuild and stored == manifest:
@@ -87,7 +89,7 @@ class Index:
                 if progress and tokenized % 200 == 0:
                     progress("分词", i + 1, len(cases))
             docs.append(token_cache[key])
-        sparse = SparseIndex.build(docs)
+        sparse = SparseIndex.build(docs, *manifest["bm25"])
         vectors, embedded = None, 0
         if embedder is not None:
             user_cache = vector_cache_dir / f"{_safe(embedder.name)}.npz"

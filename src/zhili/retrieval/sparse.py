@@ -38,7 +38,7 @@ class SparseIndex:
         self.vocab: dict[str, int] = model.vocab_dict
 
     @classmethod
-    def build(cls, docs_tokens: list[list[str]], k1: float = 1.2, b: float = 0.75) -> "SparseIndex":
+    def build(cls, docs_tokens: list[list[str]], k1: float = 1.5, b: float = 0.75) -> "SparseIndex":
         model = bm25s.BM25(k1=k1, b=b, method="lucene")
         model.index([toks or ["∅"] for toks in docs_tokens], show_progress=False)
         return cls(model)

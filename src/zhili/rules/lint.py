@@ -268,14 +268,40 @@ def _lint_input_cell(P: Callable[..., Problem], rid: str, c: Any, cell: Any,
     resp = zen.validate_unary_expression(cell)
     if resp:
         return [P(f"条件无法解析：{_validation_message(resp)}；单元格内容：{cell}", row=rid, cell=label)]
+    problems: list[Problem] = []
+    if c.field and _mixes_and_or(cell):
+        problems.append(P("同一个条件里同时用了 and 和 or：有字段的列按从左到右计算（a or b and c 等于 "
+                          "(a or b) and c），且不能用括号；请拆成两行，或把条件拆到两列（列与列之间是“并且”）",
+                          row=rid, cell=label, severity="warning"))
     dollar = get_path(sample, c.field) if c.field and _PLAIN_FIELD.match(c.field) else None
     try:
         zen.evaluate_unary_expression(cell, {**sample, "$": dollar})
     except Exception as exc:  # zen raises RuntimeError with a JSON payload
         severity = "warning" if dollar is None else "error"
-        return [P(f"条件试运行出错（该行将永远不会命中）：{_first_line(exc)}；单元格内容：{cell}",
-                  row=rid, cell=label, severity=severity)]
-    return []
+        hint = "（有字段的列里不能用括号组合条件）" if "Incomplete parser output" in str(exc) else ""
+        problems.append(P(f"条件试运行出错，该行将永远不会命中{hint}：{_first_line(exc)}；单元格内容：{cell}",
+                          row=rid, cell=label, severity=severity))
+    return problems
+
+
+def _mixes_and_or(cell: str) -> bool:
+    """True when `and` and `or` both appear outside strings, brackets and function calls."""
+    depth, quote, top = 0, "", []
+    for ch in cell:
+        if quote:
+            if ch == quote:
+                quote = ""
+            continue
+        if ch in "\"'":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif depth == 0:
+            top.append(ch)
+    words = "".join(top).split()
+    return "and" in words and "or" in words
 
 
 def _lint_output_cell(P: Callable[..., Problem], out: list[Problem], rid: str, c: Any, cell: Any,

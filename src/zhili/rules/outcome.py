@@ -169,8 +169,9 @@ class Accumulator:
     # -- derived values -----------------------------------------------------------------------
     def domains(self) -> list[str]:
         order = {d: i for i, d in enumerate(self.weights)}
-        ranked = sorted(self.weights, key=lambda d: (-self.weights[d], order[d]))
-        keep = [d for d in ranked if self.weights[d] >= float(self.params["min_domain_weight"])]
+        w = {d: round(v, 6) for d, v in self.weights.items()}  # 0.8 + 0.4 must tie with 1.2
+        ranked = sorted(w, key=lambda d: (-w[d], order[d]))
+        keep = [d for d in ranked if w[d] >= float(self.params["min_domain_weight"])]
         return keep[: int(self.params["max_domains"])]
 
     def urgency(self) -> str:

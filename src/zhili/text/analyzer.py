@@ -28,7 +28,11 @@ class Analysis:
 class Analyzer:
     """Segmenter with the governance lexicon (plus terms the library itself uses)."""
 
-    def __init__(self, lists: WordLists | None = None, extra_terms: Iterable[str] = ()):
+    def __init__(self, lists: WordLists | None = None, extra_terms: Iterable[str] = (),
+                 segmentation: str = "search"):
+        if segmentation not in ("search", "precise"):
+            raise ValueError(f"未知的分词模式：{segmentation}（可选 search / precise）")
+        self.segmentation = segmentation
         self.lists = lists or WordLists.load()
         self.normalize = Normalizer(self.lists.synonyms)
         self._jieba = rjieba.Jieba()
@@ -41,7 +45,7 @@ class Analyzer:
                     self._add(term, 20000)
         for term in extra_terms:
             self._add(term, 20000)
-        self.fingerprint = self.lists.fingerprint
+        self.fingerprint = f"{self.lists.fingerprint}-{segmentation}"
 
     def _add(self, term: str, freq: int) -> None:
         term = self.normalize.basic(term).replace(" ", "")
@@ -51,9 +55,12 @@ class Analyzer:
         self.lexicon.add(term)
 
     def tokenize(self, normalized: str) -> list[str]:
-        """Search-mode segmentation (compounds and their parts) minus stopwords/punctuation."""
+        """Segmentation minus stopwords/punctuation. Search mode also emits the parts of
+        compounds (加装电梯 → 加装, 电梯, 加装电梯), which helps short colloquial queries;
+        precise mode suits long documents (measured in docs/benchmarks.md)."""
         stop = self.lists.stopwords
-        return [t for t in self._jieba.cut_for_search(normalized)
+        cut = self._jieba.cut_for_search if self.segmentation == "search" else self._jieba.cut
+        return [t for t in cut(normalized)
                 if t.strip() and t not in stop and _WORD.search(t)]
 
     def lexicon_hits(self, normalized: str) -> list[str]:
