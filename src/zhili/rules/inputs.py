@@ -3,7 +3,8 @@
 Rule input (every pack receives these fields; names are what a table column's 字段 refers to):
 
     text           normalised simplified-Chinese problem text (colloquial words already mapped
-                   to canonical terms by zhili.text, e.g. 彩礼太高 → 高额彩礼)
+                   to canonical terms by zhili.text, e.g. 彩礼太高 → 高额彩礼; spaces between
+                   Chinese characters removed)
     focus_text     `text` without the side remarks a 12345 work order often ends with
                    (“另反映…”, “来电人顺便问…”); domain tags read this one
     tokens         list of words
@@ -15,7 +16,7 @@ Rule input (every pack receives these fields; names are what a table column's �
 
 Packs run in order, and each later pack also sees what the earlier ones decided:
 
-    domains, primary_domain, domain_weights       (问题分类)
+    domains, primary_domain, main_domains (first two), domain_weights   (问题分类)
     setting ("城市"/"农村"/"城乡结合"/""), urgency ("一般"/"较急"/"紧急"), urgency_flags
     routing {"lead", "supporting", "basis"}      (权责清单)
     risk_level ("低"/"中"/"高"), risk_flags       (风险评估)
@@ -31,18 +32,23 @@ from typing import Any, Mapping, Sequence
 # Words that place a problem in a village/township or in a city estate/street. The 城乡环境
 # table turns these signals into the setting and can override them row by row.
 RURAL = re.compile(
-    "村民|村里|村委|村两委|村干部|村集体|村务|村级|村庄|行政村|自然村|山村|农村|乡村|乡镇|乡里|乡政府"
+    "村民|村里|村委|村两委|村党|村支部|我们村|本村|全村|村干部|村集体|村务|村级|村庄|行政村|自然村|山村|农村|乡村|乡镇|乡里|乡政府"
     "|镇里|镇上|镇政府|我们镇|我们乡|全镇|全乡|农民|农户|农田|耕地|宅基地|秸秆|养殖|种植|牧区|牧民"
     "|嘎查|苏木|草场|草山|灌溉|水渠|村组|村民小组|屯|寨|留守|驻村|第一书记|乡村振兴|集体经济")
 URBAN = re.compile(
     "小区|业主|物业|业委会|楼道|楼栋|单元楼|电梯|居委会|居民区|街道办|街道|写字楼|商务楼|商圈|楼宇"
-    "|商务区|城区|市区|老公房|公寓|地下车库|城市|市民|社区居民|老旧小区|停车场")
+    "|商务区|城区|市区|老公房|公寓|地下车库|城市|市民|社区|老旧小区|停车场")
 
 # A 12345 work order often ends with unrelated side remarks; they should not decide the domain.
 _SENTENCE = re.compile(r"[^。!?;！？；\n]+[。!?;！？；\n]?")
 _ASIDE = re.compile(
     r"^\s*(?:来电人|该来电人|来电者|市民|其)?\s*(?:另外|此外|另|顺便|顺带|附带|同时|还)\s*(?:还)?"
     r"(?:反映|问了?|询问|咨询|提出|表示|称|提到|说)")
+
+
+# zhili.text surrounds canonical terms with spaces (我们村 → " 我们 村"); between two Chinese
+# characters a space means nothing, so rules see the phrase whole again.
+_CJK_GAP = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 
 
 def focus_text(text: str) -> str:
@@ -63,7 +69,7 @@ def build_rule_input(text: str, tokens: Sequence[str], lexicon_hits: Sequence[st
 
     `text` must already be normalised (zhili.text); `signals` defaults to the keyword signals.
     """
-    text = text or ""
+    text = _CJK_GAP.sub("", text or "")
     sig = detect_signals(text)
     if signals:
         sig.update({k: v for k, v in signals.items()})

@@ -32,6 +32,7 @@ def sample_context() -> dict[str, Any]:
         {"加装电梯": 0.8, "议事协商": 0.4}, province="浙江", level="村社区")
     ctx.update({
         "domains": ["加装电梯", "议事协商"], "primary_domain": "加装电梯",
+        "main_domains": ["加装电梯", "议事协商"],
         "domain_weights": {"加装电梯": 2.0, "议事协商": 0.6}, "setting": "城市",
         "urgency": "一般", "urgency_flags": [],
         "routing": {"lead": "街道办事处", "supporting": ["社区居委会"], "basis": ""},
@@ -267,7 +268,8 @@ def _lint_input_cell(P: Callable[..., Problem], rid: str, c: Any, cell: Any,
         return []
     resp = zen.validate_unary_expression(cell)
     if resp:
-        return [P(f"条件无法解析：{_validation_message(resp)}；单元格内容：{cell}", row=rid, cell=label)]
+        hint = "（文字要加英文双引号，如 contains($, \"电梯\")）" if "lexer" in str(resp) else ""
+        return [P(f"条件无法解析{hint}：{_validation_message(resp)}；单元格内容：{cell}", row=rid, cell=label)]
     problems: list[Problem] = []
     if c.field and _mixes_and_or(cell):
         problems.append(P("同一个条件里同时用了 and 和 or：有字段的列按从左到右计算（a or b and c 等于 "

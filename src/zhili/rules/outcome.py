@@ -208,6 +208,7 @@ class Accumulator:
         return {
             "domains": domains,
             "primary_domain": domains[0] if domains else "",
+            "main_domains": domains[:2],
             "domain_weights": {d: round(w, 3) for d, w in self.weights.items()},
             "setting": self.setting,
             "urgency": self.urgency(),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -26,7 +27,7 @@ from .graph import Row, Table, parse_tables
 from .inputs import complete_input
 from .lint import lint_graph, parse_json
 from .outcome import Accumulator, RuleOutcome
-from .schema import Problem, RuleCheckError
+from .schema import KNOWN_FIELDS, Problem, RuleCheckError
 from .trace import entries_for_pack
 
 
@@ -40,6 +41,7 @@ class Pack:
     tables: list[Table] = field(repr=False)
     params: dict[str, Any] = field(default_factory=dict)
     decision: Any = field(default=None, repr=False)
+    fields: frozenset[str] = field(default=frozenset(KNOWN_FIELDS), repr=False)  # input fields it reads
 
     @property
     def tests_file(self) -> Path:
@@ -90,6 +92,12 @@ def discover(directory: Path) -> tuple[list[tuple[Path, dict[str, Any] | None]],
     return found, problems
 
 
+def _fields_used(graph_text: str) -> frozenset[str]:
+    """Known input fields the graph mentions anywhere; others need not be sent to zen."""
+    return frozenset(f for f in KNOWN_FIELDS
+                     if re.search(rf"(?<![A-Za-z0-9_]){f}(?![A-Za-z0-9_])", graph_text))
+
+
 def check_dir(directory: Path | str | None = None) -> tuple[list["Pack"], list[Problem]]:
     """Check every pack and compile the good ones. Problems include warnings."""
     root = Path(directory) if directory else rules_dir()
@@ -125,7 +133,8 @@ def check_dir(directory: Path | str | None = None) -> tuple[list["Pack"], list[P
             problems.append(Problem(rel, f"zen-engine 拒绝该决策图：{str(exc).splitlines()[0]}"))
             continue
         packs.append(Pack(sub.name, meta["title"], str(meta.get("description", "")), sub, gpath,
-                          parse_tables(graph), dict(meta.get("params") or {}), decision))
+                          parse_tables(graph), dict(meta.get("params") or {}), decision,
+                          _fields_used(text)))
     return packs, problems
 
 
@@ -168,7 +177,8 @@ class RuleSet:
         acc = Accumulator(self.params)
         ctx: dict[str, Any] = {**rule_input, **acc.context()}
         for pack, tables in self._tables:
-            response = pack.decision.evaluate(ctx, {"trace": True})
+            sent = {k: v for k, v in ctx.items() if k in pack.fields or k not in KNOWN_FIELDS}
+            response = pack.decision.evaluate(sent, {"trace": True})
             for entry in entries_for_pack(pack.id, pack.title, tables, response, ctx):
                 acc.absorb(entry)
             ctx = {**rule_input, **acc.context()}

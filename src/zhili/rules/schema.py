@@ -61,7 +61,7 @@ FIRST_FIELDS: dict[str, tuple[str, ...]] = {
 # Fields the rules can read. Base input (build_rule_input) first, then what earlier packs add.
 INPUT_FIELDS = ("text", "focus_text", "tokens", "lexicon_hits", "domain_scores", "province",
                 "level", "signals")
-DERIVED_FIELDS = ("domains", "primary_domain", "domain_weights", "setting", "urgency",
+DERIVED_FIELDS = ("domains", "primary_domain", "main_domains", "domain_weights", "setting", "urgency",
                   "urgency_flags", "routing", "risk_level", "risk_flags")
 KNOWN_FIELDS = INPUT_FIELDS + DERIVED_FIELDS
 

@@ -1,0 +1,256 @@
+"""`zhili rules …`: check, test, run, cover and compare rule packs (thin over zhili.rules)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from ..config import rules_dir
+from ..rules import RuleCheckError, RuleSet, check_dir, rule_input_for
+from ..rules.coverage import coverage as coverage_report, read_queries
+from ..rules.examples import classification_accuracy, run_examples
+from ..rules.inputs import analyzer_name
+
+app = typer.Typer(help="规则包：检查、测试、对比", no_args_is_help=True)
+
+DirArg = Annotated[Optional[Path], typer.Argument(help="规则目录（默认：ZHILI_RULES_DIR 或内置规则包）")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="输出 JSON")]
+
+
+def _out() -> Console:
+    return Console(highlight=False)
+
+
+def _err() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def _dump(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _load(directory: Optional[Path]) -> RuleSet:
+    try:
+        return RuleSet.load(directory)
+    except RuleCheckError as exc:
+        _print_problems(exc.problems, _err())
+        _err().print(f"[red]规则包有 {len(exc.problems)} 处错误，未加载。先运行 zhili rules check 修正。[/red]")
+        raise typer.Exit(1) from exc
+
+
+def _print_problems(problems: list, console: Console) -> None:
+    table = Table(show_lines=False)
+    for col in ("级别", "文件", "表", "行", "列", "问题"):
+        table.add_column(col, overflow="fold")
+    for p in problems:
+        level = "[red]错误[/red]" if p.severity == "error" else "[yellow]提醒[/yellow]"
+        table.add_row(level, escape(p.file), escape(p.node), escape(p.row), escape(p.cell), escape(p.message))
+    console.print(table)
+
+
+@app.command("check")
+def check(directory: DirArg = None, as_json: JsonOpt = False) -> None:
+    """检查每个规则包：JSON、命中策略、每个单元格的表达式、输出字段与取值。有错误时退出码为 1。"""
+    root = directory or rules_dir()
+    packs, problems = check_dir(root)
+    errors = [p for p in problems if p.severity == "error"]
+    if as_json:
+        _dump({"directory": str(root), "ok": not errors, "packs": [p.id for p in packs],
+               "problems": [p.to_dict() for p in problems]})
+        raise typer.Exit(1 if errors else 0)
+    out = _out()
+    if problems:
+        _print_problems(problems, out)
+    if errors:
+        out.print(f"[red]检查未通过：{len(errors)} 处错误。[/red]有错误时不会加载任何规则，正在使用的规则保持不变。")
+        raise typer.Exit(1)
+    rows = sum(len(t.rows) for p in packs for t in p.tables)
+    summary = Table(title=f"规则检查通过：{escape(str(root))}")
+    for col in ("顺序", "规则包", "名称", "表", "行"):
+        summary.add_column(col)
+    for i, p in enumerate(packs, 1):
+        summary.add_row(str(i), p.id, p.title, "、".join(t.label for t in p.tables),
+                        str(sum(len(t.rows) for t in p.tables)))
+    out.print(summary)
+    out.print(f"共 {len(packs)} 个规则包、{rows} 行规则。")
+
+
+@app.command("test")
+def test(directory: DirArg = None,
+         pack: Annotated[Optional[str], typer.Option("--pack", help="只测试一个规则包（目录名或名称）")] = None,
+         verbose: Annotated[bool, typer.Option("--verbose", "-v", help="列出每个例子")] = False,
+         as_json: JsonOpt = False) -> None:
+    """运行各规则包 tests.jsonl 中的例子，核对领域、牵头单位、风险等级等；报告问题分类准确率。"""
+    rules = _load(directory)
+    results, problems = run_examples(rules, pack)
+    failed = [r for r in results if not r.passed]
+    acc = classification_accuracy(results)
+    if as_json:
+        _dump({"analyzer": analyzer_name(), "examples": len(results), "failed": len(failed),
+               "problems": [p.to_dict() for p in problems],
+               "failures": [{"pack": r.example.pack_id, "id": r.example.id, "line": r.example.line,
+                             "failures": r.failures} for r in failed],
+               "classification": acc})
+        raise typer.Exit(1 if failed or problems else 0)
+    out = _out()
+    if problems:
+        _print_problems(problems, out)
+    table = Table(title="例子测试" + ("（仅失败）" if not verbose else ""))
+    for col in ("规则包", "例子", "结果", "说明"):
+        table.add_column(col, overflow="fold")
+    for r in results:
+        if r.passed and not verbose:
+            continue
+        status = "[green]通过[/green]" if r.passed else "[red]失败[/red]"
+        detail = "；".join(r.failures) if r.failures else (
+            f"领域 {'、'.join(r.outcome.domains) or '—'}；牵头 {r.outcome.routing.lead}；风险 {r.outcome.risk.level}")
+        table.add_row(r.example.pack_id, f"{escape(r.example.id)} (第{r.example.line}行)", status, escape(detail))
+    if table.row_count:
+        out.print(table)
+    out.print(f"例子 {len(results)} 个，通过 {len(results) - len(failed)} 个，失败 {len(failed)} 个"
+              f"（文本分析：{analyzer_name()}）。")
+    if acc.get("n"):
+        out.print(f"问题分类（{acc['n']} 个标注例子）：主领域准确率 {acc['primary_accuracy']:.1%}，"
+                  f"主领域落在标注内 {acc['primary_in_labels']:.1%}，领域精确率 {acc['precision']:.1%}，"
+                  f"召回率 {acc['recall']:.1%}，F1 {acc['f1']:.1%}。")
+    raise typer.Exit(1 if failed or problems else 0)
+
+
+@app.command("run")
+def run(text: Annotated[str, typer.Argument(help="问题描述")], directory: Annotated[
+            Optional[Path], typer.Option("--dir", help="规则目录")] = None,
+        province: Annotated[str, typer.Option("--province", help="省份")] = "",
+        level: Annotated[str, typer.Option("--level", help="使用者层级")] = "",
+        as_json: JsonOpt = False) -> None:
+    """用规则分析一个问题：领域、城乡、紧急程度、牵头与配合、风险、加分、建议，以及命中的每一行。"""
+    rules = _load(directory)
+    o = rules.evaluate(rule_input_for(text, province, level))
+    if as_json:
+        _dump(o.model_dump())
+        return
+    out = _out()
+    out.print(f"[bold]领域[/bold]：{'、'.join(o.domains) or '—'}　[bold]城乡[/bold]：{o.setting or '—'}　"
+              f"[bold]紧急程度[/bold]：{o.urgency}{'（' + '、'.join(o.urgency_flags) + '）' if o.urgency_flags else ''}")
+    out.print(f"[bold]牵头[/bold]：{escape(o.routing.lead)}　[bold]配合[/bold]：{escape('、'.join(o.routing.supporting))}")
+    out.print(f"[bold]依据[/bold]：{escape(o.routing.basis)}")
+    out.print(f"[bold]风险[/bold]：{o.risk.level}　[bold]必经程序[/bold]：{'、'.join(o.risk.procedures) or '—'}")
+    for reason in o.risk.reasons:
+        out.print(f"  · {escape(reason)}")
+    for dim, items in o.suggestions.items():
+        out.print(f"[bold]{dim}[/bold]：{escape('、'.join(items))}")
+    trace = Table(title="命中的规则行")
+    for col in ("规则包", "表", "行", "说明", "输出"):
+        trace.add_column(col, overflow="fold")
+    for t in o.trace:
+        outputs = "；".join(f"{k}={v}" for k, v in t["outputs"].items() if v not in (None, "", []))
+        trace.add_row(t["pack"], t["table"], escape(t["row_id"]), escape(t["description"]), escape(outputs))
+    out.print(trace)
+
+
+@app.command("coverage")
+def coverage(queries: Annotated[Optional[Path], typer.Option(
+                 "--queries", help="查询文件（每行 {\"id\",\"text\"} 或一行一个问题）；默认用各包 tests.jsonl 的例子")] = None,
+             directory: Annotated[Optional[Path], typer.Option("--dir", help="规则目录")] = None,
+             as_json: JsonOpt = False) -> None:
+    """哪些规则行在查询上从未命中；每个领域是否至少有一行规则能打上。"""
+    rules = _load(directory)
+    if queries is not None:
+        try:
+            qs = read_queries(queries)
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            _err().print(f"[red]{escape(str(exc))}[/red]")
+            raise typer.Exit(2) from exc
+    else:
+        results, _ = run_examples(rules)
+        qs = [{"id": r.example.id, "text": r.example.text, "province": r.example.province,
+               "level": r.example.level} for r in results]
+    report = coverage_report(rules, qs)
+    unreachable = report.unreachable_domains
+    if as_json:
+        _dump(report.to_dict())
+        raise typer.Exit(1 if unreachable else 0)
+    out = _out()
+    out.print(f"查询 {report.queries} 个；规则行 {report.rows} 行，命中过 {len(report.fired)} 行，"
+              f"从未命中 {len(report.never_fired)} 行。")
+    if report.never_fired:
+        table = Table(title="从未命中的规则行")
+        for col in ("规则包", "表", "行", "说明"):
+            table.add_column(col, overflow="fold")
+        for r in report.never_fired:
+            table.add_row(r["pack"], r["table"], escape(r["row_id"]), escape(r["description"]))
+        out.print(table)
+    reached = [d for d in report.static if report.domains_reached.get(d)]
+    out.print(f"查询打上的领域 {len(reached)}/{len(report.static)} 个；"
+              f"未被查询打上：{'、'.join(report.domains_not_reached) or '无'}。")
+    if unreachable:
+        out.print(f"[red]没有任何规则行能打上的领域：{'、'.join(unreachable)}[/red]")
+        raise typer.Exit(1)
+    out.print("每个领域都至少有一行规则可以打上。")
+
+
+@app.command("diff")
+def diff(old_dir: Annotated[Path, typer.Argument(help="旧规则目录")],
+         new_dir: Annotated[Path, typer.Argument(help="新规则目录")],
+         queries: Annotated[Path, typer.Option("--queries", help="查询文件（每行 {\"id\",\"text\"}）")],
+         top: Annotated[int, typer.Option("--top", help="比较前几个案例")] = 10,
+         rules_only: Annotated[bool, typer.Option("--rules-only", help="只比较规则结果，不跑案例检索")] = False,
+         show_all: Annotated[bool, typer.Option("--all", help="也列出没有变化的查询")] = False,
+         as_json: JsonOpt = False) -> None:
+    """新旧两套规则在同一批查询上的差异：领域、牵头/配合、风险、前 N 个案例的进出，以及汇总。"""
+    from ..rules.diff import diff_rules
+
+    old, new = _load(old_dir), _load(new_dir)
+    try:
+        qs = read_queries(queries)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        _err().print(f"[red]{escape(str(exc))}[/red]")
+        raise typer.Exit(2) from exc
+    engine = None
+    if not rules_only:
+        try:
+            from ..engine import Engine
+
+            engine = Engine.open(use_rules=False)
+        except Exception as exc:  # noqa: BLE001 - report and fall back to the rule outcomes
+            _err().print(f"[yellow]无法打开案例库（{escape(str(exc))}），只比较规则结果。[/yellow]")
+    report = diff_rules(old, new, qs, engine=engine, top_k=top)
+    if as_json:
+        _dump(report.to_dict())
+        return
+    out = _out()
+    table = Table(title=f"规则对比：{escape(str(old_dir))} → {escape(str(new_dir))}")
+    for col in ("查询", "领域", "牵头/配合", "风险", f"前{top}案例" if report.with_engine else "命中行"):
+        table.add_column(col, overflow="fold")
+    for d in report.items:
+        if not d.changed and not show_all:
+            continue
+        dom = f"{'、'.join(d.old.domains)} → {'、'.join(d.new.domains)}" if d.domains_changed else "—"
+        route = (f"{d.old.routing.get('lead')} → {d.new.routing.get('lead')}"
+                 + (f"\n配合：{'、'.join(d.old.routing.get('supporting') or [])} → "
+                    f"{'、'.join(d.new.routing.get('supporting') or [])}") if d.routing_changed else "—")
+        risk = (f"{d.old.risk.get('level')} → {d.new.risk.get('level')}\n"
+                f"{'、'.join(d.old.risk.get('procedures') or [])} → {'、'.join(d.new.risk.get('procedures') or [])}"
+                if d.risk_changed else "—")
+        if report.with_engine:
+            cases = (f"进：{'、'.join(d.entered) or '—'}\n出：{'、'.join(d.left) or '—'}"
+                     if d.top_changed else ("顺序变化" if d.order_changed else "—"))
+        else:
+            cases = f"+{'、'.join(d.rows_added) or '—'}\n-{'、'.join(d.rows_removed) or '—'}"
+        table.add_row(escape(f"{d.id} {d.text[:30]}"), escape(dom), escape(route), escape(risk), escape(cases))
+    if table.row_count:
+        out.print(table)
+    s = report.summary()
+    out.print(f"查询 {s['queries']} 个，有变化 {s['changed']} 个：领域 {s['domains_changed']}，"
+              f"牵头/配合 {s['routing_changed']}，风险 {s['risk_changed']}"
+              + (f"，前{top}案例有进出 {s['top_changed']}（进 {s['cases_entered']} 个、出 {s['cases_left']} 个），"
+                 f"顺序变化 {s['order_changed']}。" if report.with_engine else "（未比较案例检索）。"))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
