@@ -37,7 +37,7 @@ class MatchSettings:
     w_dense: float = 0.5
     w_domain: float = 0.1  # pseudo-relevance feedback on the top matches' domains
     domain_top_n: int = 5
-    w_rules: float = 0.15
+    w_rules: float = 0.3
     bm25_k1: float = 1.5
     bm25_b: float = 0.75
     segmentation: str = "search"  # "search" (words + their parts; short texts) or "precise" (long texts)

@@ -54,7 +54,10 @@ def _result_panel(r: Result) -> Panel:
                     style="green")
     if r.mechanisms:
         body.append("\n机制：" + "、".join(r.mechanisms))
-    methods = "，".join(f"{k} 第{v.rank}名({v.score:.3f})" for k, v in r.methods.items())
+    names = {"bm25": "BM25", "dense": "语义", "domain_feedback": "领域反馈"}
+    methods = "，".join(
+        f"{names.get(k, k)} 第{v.rank}名({v.score:.3f})" if v.rank else f"{names.get(k, k)} +{v.score:.3f}"
+        for k, v in r.methods.items())
     body.append(f"\n得分 {r.score:.3f}（{methods}", style="dim")
     if r.rules:
         body.append(f"，规则 {r.rules.contribution:+.3f}", style="dim")
