@@ -37,7 +37,8 @@ class Recommender(Protocol):
     """The part of zhili.engine.Engine that evaluation uses."""
 
     def recommend(self, text: str, top_k: int = 10, filters: Any = None,
-                  candidates: set[str] | None = None, use_rules: bool = True) -> _Answer: ...
+                  candidates: set[str] | None = None, use_rules: bool = True,
+                  explain: bool = True) -> _Answer: ...
 
 
 def candidate_sets(evalset: EvalSet, mode: str) -> dict[str, set[str]] | None:
@@ -77,7 +78,7 @@ def run_engine(engine: Recommender, evalset: EvalSet, depth: int = 100, mode: st
         if allowed is not None and not allowed:
             run[query.id] = []
         else:
-            kwargs: dict[str, Any] = {"top_k": depth, "use_rules": use_rules}
+            kwargs: dict[str, Any] = {"top_k": depth, "use_rules": use_rules, "explain": False}
             if allowed is not None:
                 kwargs["candidates"] = allowed
             answer = engine.recommend(query.text, **kwargs)
