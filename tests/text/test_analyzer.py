@@ -59,3 +59,13 @@ def test_missing_or_non_utf8_word_list_is_reported(tmp_path: Path):
     (tmp_path / "lexicon.txt").write_bytes("业委会".encode("gbk"))
     with pytest.raises(WordListError, match="UTF-8"):
         WordLists.load(tmp_path)
+
+
+def test_typo_fix_completes_a_colloquial_phrase(analyzer):
+    """物叶 (typo) → 物业, then 物业不管事 → 物业服务 in the second pass."""
+    assert "物业服务" in analyzer.analyze("物叶不管事").tokens
+
+
+def test_second_pass_never_re_expands(analyzer):
+    assert analyzer.normalize("APP上报").count("数字平台") == 1
+    assert analyzer.normalize("物业跑路").count("物业撤场") == 1
