@@ -18,7 +18,8 @@ from . import config
 from .answer import NO_FIT_MESSAGE, Answer, MethodScore, Result, RuleEffect
 from .cases import LEADERSHIP, Case
 from .explain import matched_terms
-from .retrieval.dense import Embedder
+from .retrieval.embedders import Embedder
+from .retrieval.facets import FacetIndex
 from .retrieval.filters import Filters
 from .retrieval.fusion import fuse, minmax, ranks
 from .retrieval.index import Index
@@ -54,6 +55,7 @@ class Engine:
         self.settings = settings
         self.rules = rules
         self._pos = {c.id: i for i, c in enumerate(self.cases)}
+        self.facets = FacetIndex(self.cases)
 
     # ---------------------------------------------------------------- opening
     @classmethod
@@ -174,7 +176,7 @@ class Engine:
         mask = r.mask
         if use_rules and self.rules is not None:
             outcome = self.run_rules(analysis, filters, base, mask)
-            boost, reasons, rule_mask = apply_rule_outcome(outcome, self.cases)
+            boost, reasons, rule_mask = apply_rule_outcome(outcome, self.facets)
             if (mask & rule_mask).any():
                 mask = mask & rule_mask
             attach_rules(answer, outcome)
@@ -237,42 +239,25 @@ def load_rules(rules_dir: Path | None):
     return RuleSet.load(directory)
 
 
-def _case_has(case: Case, facet: str, value: str) -> bool:
-    if facet == "domain":
-        return value in case.domains
-    if facet == "level":
-        return case.level == value
-    if facet == "leadership":
-        return value in case.leadership
-    if facet == "mechanism":
-        return any(value in m for m in case.mechanisms)
-    if facet == "province":
-        return value in (case.province, case.city)
-    if facet == "text":
-        return value in case.title or value in case.problem or value in case.practice
-    if facet == "case_id":
-        return case.id == value
-    raise ValueError(f"规则引用了未知的案例维度：{facet}")
-
-
-def apply_rule_outcome(outcome, cases: list[Case]):
-    """Boost per case (sum of matching boost weights), reasons, and the hard-filter mask."""
-    boost = np.zeros(len(cases), dtype=np.float32)
+def apply_rule_outcome(outcome, facets: FacetIndex):
+    """Boost per case (sum of matching boost weights), reasons per case, hard-filter mask."""
+    n = len(facets.cases)
+    boost = np.zeros(n, dtype=np.float32)
     reasons: dict[int, list[str]] = {}
     for b in outcome.boosts:
         b = b if isinstance(b, dict) else b.model_dump()
-        for i, c in enumerate(cases):
-            if _case_has(c, b["facet"], str(b["value"])):
-                boost[i] += float(b["weight"])
-                reasons.setdefault(i, []).append(
-                    f"{b.get('rule', '')}：{b.get('reason') or b['facet'] + '=' + str(b['value'])}"
-                    f"（{float(b['weight']):+g}）")
-    keep = np.ones(len(cases), dtype=bool)
+        weight = float(b["weight"])
+        hit = facets.mask(b["facet"], str(b["value"]))
+        boost[hit] += weight
+        why = f"{b.get('rule', '')}：{b.get('reason') or b['facet'] + '=' + str(b['value'])}（{weight:+g}）"
+        for i in np.flatnonzero(hit):
+            reasons.setdefault(int(i), []).append(why)
+    keep = np.ones(n, dtype=bool)
     for f in outcome.filters:
         f = f if isinstance(f, dict) else f.model_dump()
-        values = [str(v) for v in f.get("values", [])]
-        hit = np.fromiter((any(_case_has(c, f["facet"], v) for v in values) for c in cases),
-                          dtype=bool, count=len(cases))
+        hit = np.zeros(n, dtype=bool)
+        for v in f.get("values", []):
+            hit |= facets.mask(f["facet"], str(v))
         keep &= ~hit if f.get("op") == "not_in" else hit
     return boost, reasons, keep
 

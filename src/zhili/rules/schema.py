@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..cases.model import DOMAINS, LEADERSHIP, LEVELS
+from ..retrieval.facets import FACETS  # one list: what the engine can match cases by
 
 HIT_POLICIES = ("first", "collect")
 NODE_TYPES = ("inputNode", "outputNode", "decisionTableNode", "expressionNode")
@@ -34,7 +35,6 @@ RISK_LEVELS = ("低", "中", "高")
 PROCEDURES = ("公众参与", "专家论证", "风险评估", "合法性审查", "集体讨论决定")
 # Case facets a boost/filter can name; must match what zhili.engine knows how to test on a case
 # (domain/leadership exact, level exact, province = province or city, mechanism and text contain).
-FACETS = ("domain", "level", "province", "leadership", "mechanism", "text", "case_id")
 FILTER_OPS = ("in", "not_in")
 DIMENSION_FIELDS = {
     "political": "政治引领",
