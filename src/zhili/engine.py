@@ -54,6 +54,7 @@ class Engine:
         self.embedder = embedder
         self.settings = settings
         self.rules = rules
+        self.rules_problem = None  # a RuleCheckError when broken packs were set aside
         self._pos = {c.id: i for i, c in enumerate(self.cases)}
         self.facets = FacetIndex(self.cases)
 
@@ -92,8 +93,10 @@ class Engine:
         index = Index.open(cases, analyzer, embedder, index_dir, bm25=(settings.bm25_k1, settings.bm25_b),
                            vector_cache_dir=config.home() / "vectors", rebuild=rebuild,
                            progress=progress)
-        rules = load_rules(rules_dir) if use_rules else None
-        return cls(index, analyzer, embedder, settings, rules)
+        rules, problem = load_rules(rules_dir) if use_rules else (None, None)
+        engine = cls(index, analyzer, embedder, settings, rules)
+        engine.rules_problem = problem
+        return engine
 
     # ---------------------------------------------------------------- stages
     def analyze(self, text: str) -> Analysis:
@@ -231,12 +234,13 @@ def library_terms(cases: list[Case]) -> tuple[str, ...]:
 
 
 def load_rules(rules_dir: Path | None):
-    """The active rule set, or None when no packs are installed."""
-    from .rules import RuleSet
+    """(rule set, problem): the active packs, or the last good ones with the check error that
+    kept the new ones out; (None, None) when no packs are installed."""
+    from .rules import load_or_last_good
     directory = rules_dir or config.rules_dir()
     if not directory.is_dir() or not any(directory.iterdir()):
-        return None
-    return RuleSet.load(directory)
+        return None, None
+    return load_or_last_good(directory, config.home() / "rules-last-good")
 
 
 def apply_rule_outcome(outcome, facets: FacetIndex):

@@ -35,10 +35,14 @@ def open_engine(corpus: Optional[Path] = None, use_rules: bool = True, rebuild: 
             bar.update(tasks[stage], completed=done)
 
         try:
-            return Engine.open(corpus=corpus, use_rules=use_rules, rebuild=rebuild, progress=tick)
+            engine = Engine.open(corpus=corpus, use_rules=use_rules, rebuild=rebuild, progress=tick)
         except Exception as exc:  # noqa: BLE001 - shown to the user with its cause, then exit
-            err.print(f"[red]无法打开案例库或索引：{exc}[/red]")
+            err.print(f"[red]无法打开案例库、索引或规则：{exc}[/red]")
             raise typer.Exit(2) from exc
+    if engine.rules_problem is not None:
+        err.print(f"[yellow]规则包检查未通过，本次继续使用上一次通过检查的规则（运行 zhili rules check 查看）：\n"
+                  f"{engine.rules_problem}[/yellow]")
+    return engine
 
 
 def _filters(province, level, domain, leadership, year_from, year_to) -> Filters:

@@ -11,14 +11,14 @@ matching and suggest mechanisms under the 四个引领 — every fired row trace
     active = ActiveRules()                           # serving holder: a failed reload keeps the old rules
 """
 
-from .active import ActiveRules, RuleSetHolder
+from .active import ActiveRules, RuleSetHolder, load_or_last_good
 from .inputs import analyze, build_rule_input, rule_input_for
 from .outcome import Boost, Filter, Risk, Routing, RuleOutcome
 from .ruleset import Pack, RuleSet, check_dir
 from .schema import Problem, RuleCheckError
 
 __all__ = [
-    "ActiveRules", "Boost", "Filter", "Pack", "Problem", "Risk", "Routing", "RuleCheckError",
+    "ActiveRules", "load_or_last_good", "Boost", "Filter", "Pack", "Problem", "Risk", "Routing", "RuleCheckError",
     "RuleOutcome", "RuleSet", "RuleSetHolder", "analyze", "build_rule_input", "check_dir",
     "rule_input_for",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 from pathlib import Path
 from typing import Any
@@ -54,3 +55,32 @@ class ActiveRules:
 
 
 RuleSetHolder = ActiveRules
+
+
+def load_or_last_good(directory: Path, snapshot: Path) -> tuple[RuleSet, RuleCheckError | None]:
+    """The packs in `directory`; if they fail their checks, the last good copy in `snapshot`.
+
+    The CLI starts afresh on every call, so "the previous good rules stay active" needs the last
+    good packs on disk: each clean load refreshes the snapshot (copy to a temp dir, then swap),
+    and a broken edit is reported while answers keep coming from the snapshot. Without a
+    snapshot the error is raised.
+    """
+    try:
+        rules = RuleSet.load(directory)
+    except RuleCheckError as exc:
+        if not snapshot.is_dir():
+            raise
+        return RuleSet.load(snapshot), exc
+    marker = snapshot / ".fingerprint"
+    if not marker.is_file() or marker.read_text(encoding="utf-8") != rules.fingerprint:
+        tmp = snapshot.with_name(snapshot.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(directory, tmp, ignore=shutil.ignore_patterns(".*"))
+        (tmp / ".fingerprint").write_text(rules.fingerprint, encoding="utf-8")
+        old = snapshot.with_name(snapshot.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if snapshot.exists():
+            snapshot.rename(old)
+        tmp.rename(snapshot)
+        shutil.rmtree(old, ignore_errors=True)
+    return rules, None
