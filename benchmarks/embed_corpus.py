@@ -2,7 +2,8 @@
 
 Long corpora (LeCaRD: 9,088 documents, median 2,791 characters) take hours on 2 cores, so this
 saves the cache every chunk; rerunning continues where it stopped. The engine then finds every
-vector in the cache and embeds nothing.
+vector in the cache and embeds nothing. With `--reverse` a second process (own ZHILI_HOME) works
+from the other end; merge the two .npz caches afterwards with `VectorCache.load(a, b).save(...)`.
 
     ZHILI_HOME=bench-cache/lecard-home python benchmarks/embed_corpus.py ../shared/bench/lecard/corpus.jsonl.gz
 """
@@ -22,7 +23,7 @@ from zhili.retrieval.index import _safe
 CHUNK = 64
 
 
-def main(corpus: str) -> None:
+def main(corpus: str, reverse: bool = False) -> None:
     cases = read_cases(Path(corpus))
     embedder = make_embedder(config.MatchSettings.load().embedder)
     path = config.home() / "vectors" / f"{_safe(embedder.name)}.npz"
@@ -33,7 +34,7 @@ def main(corpus: str) -> None:
         k = passage_key(embedder.name, p)
         if k not in cache.vectors:
             todo[k] = p
-    items = sorted(todo.items())
+    items = sorted(todo.items(), reverse=reverse)  # a second process can work from the end
     print(f"{len(cases)} docs, {len(cases) - len(items)} cached, {len(items)} to embed", flush=True)
     start = time.time()
     for n in range(0, len(items), CHUNK):
@@ -48,4 +49,4 @@ def main(corpus: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], reverse="--reverse" in sys.argv[2:])

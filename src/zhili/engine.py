@@ -47,14 +47,15 @@ class Engine:
     """A loaded library + index + rules, ready to answer many queries."""
 
     def __init__(self, index: Index, analyzer: Analyzer, embedder: Embedder | None,
-                 settings: config.MatchSettings, rules: Any | None = None):
+                 settings: config.MatchSettings, rules: Any | None = None,
+                 rules_problem: Exception | None = None):
         self.index = index
         self.cases = index.cases
         self.analyzer = analyzer
         self.embedder = embedder
         self.settings = settings
         self.rules = rules
-        self.rules_problem = None  # a RuleCheckError when broken packs were set aside
+        self.rules_problem = rules_problem  # a RuleCheckError when broken packs were set aside
         self._pos = {c.id: i for i, c in enumerate(self.cases)}
         self.facets = FacetIndex(self.cases)
 
@@ -65,16 +66,13 @@ class Engine:
              rebuild: bool = False, dense: bool | None = None,
              progress: Callable[[str, int, int], None] | None = None) -> "Engine":
         """Open the case library (or an external corpus file) with its index and rules."""
+        from .store import load_library
         settings = settings or config.MatchSettings.load()
-        if corpus is not None:
-            from .cases.io import read_cases
-            cases = read_cases(Path(corpus))
+        cases = load_library(corpus)
+        index_dir = config.home() / "index" / "library"
+        if corpus is not None:  # one index per external corpus file, beside the library's
             tag = hashlib.sha256(str(Path(corpus).resolve()).encode()).hexdigest()[:10]
-            index_dir = config.home() / "index" / f"corpus-{Path(corpus).name.split('.')[0]}-{tag}"
-        else:
-            from .store import load_library
-            cases = load_library()
-            index_dir = config.home() / "index" / "library"
+            index_dir = index_dir.with_name(f"corpus-{Path(corpus).name.split('.')[0]}-{tag}")
         return cls.from_cases(cases, index_dir, use_rules=use_rules, settings=settings,
                               rules_dir=rules_dir, rebuild=rebuild, dense=dense, progress=progress)
 
@@ -94,9 +92,7 @@ class Engine:
                            vector_cache_dir=config.home() / "vectors", rebuild=rebuild,
                            progress=progress)
         rules, problem = load_rules(rules_dir) if use_rules else (None, None)
-        engine = cls(index, analyzer, embedder, settings, rules)
-        engine.rules_problem = problem
-        return engine
+        return cls(index, analyzer, embedder, settings, rules, rules_problem=problem)
 
     # ---------------------------------------------------------------- stages
     def analyze(self, text: str) -> Analysis:
