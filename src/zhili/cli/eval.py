@@ -34,6 +34,7 @@ def eval_command(
     no_rules: Annotated[bool, typer.Option("--no-rules", help="不使用专家规则，只评测检索")] = False,
     top: Annotated[int, typer.Option(min=1, help="每个查询取前多少条结果")] = 100,
     labels: Annotated[bool, typer.Option("--labels", help="只在每个查询的已标注文档内排序（LeCaRD 论文表格的口径）")] = False,
+    dense: Annotated[bool | None, typer.Option("--dense/--no-dense", help="是否使用语义向量（默认按设置；长语料首次向量化可能需数小时）")] = None,
 ) -> None:
     """评测：nDCG@10/@30、召回率@10、MRR、按查询风格分组、前10未标注占比、“无匹配”识别效果。"""
     from ..eval import EvalFormatError, load_eval_dir, report, run_engine
@@ -58,7 +59,7 @@ def eval_command(
 
     from .recommend import open_engine  # deferred: loads the engine stack, shows index progress
 
-    engine = open_engine(corpus=corpus_path, use_rules=use_rules)
+    engine = open_engine(corpus=corpus_path, use_rules=use_rules, dense=dense)
     with Progress(TextColumn("评测查询"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True) as bar:
         task = bar.add_task("eval", total=len(evalset.queries))

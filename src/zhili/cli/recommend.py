@@ -24,7 +24,8 @@ def _progress() -> Progress:
                     TimeElapsedColumn(), console=err, transient=True)
 
 
-def open_engine(corpus: Optional[Path] = None, use_rules: bool = True, rebuild: bool = False) -> Engine:
+def open_engine(corpus: Optional[Path] = None, use_rules: bool = True, rebuild: bool = False,
+                dense: Optional[bool] = None) -> Engine:
     """Open the engine with a progress bar for any (re)indexing it has to do."""
     with _progress() as bar:
         tasks: dict[str, int] = {}
@@ -35,7 +36,8 @@ def open_engine(corpus: Optional[Path] = None, use_rules: bool = True, rebuild: 
             bar.update(tasks[stage], completed=done)
 
         try:
-            engine = Engine.open(corpus=corpus, use_rules=use_rules, rebuild=rebuild, progress=tick)
+            engine = Engine.open(corpus=corpus, use_rules=use_rules, rebuild=rebuild, dense=dense,
+                                 progress=tick)
         except Exception as exc:  # noqa: BLE001 - shown to the user with its cause, then exit
             err.print(f"[red]无法打开案例库、索引或规则：{exc}[/red]")
             raise typer.Exit(2) from exc
@@ -132,9 +134,10 @@ def recommend(
 def index(
     rebuild: bool = typer.Option(False, "--rebuild", help="强制完全重建"),
     corpus: Optional[Path] = typer.Option(None, "--corpus", help="为外部语料建索引"),
+    dense: Optional[bool] = typer.Option(None, "--dense/--no-dense", help="是否计算语义向量（默认按设置）"),
 ) -> None:
     """建立或更新检索索引（案例库变化时自动增量重建）。"""
-    engine = open_engine(corpus, use_rules=False, rebuild=rebuild)
+    engine = open_engine(corpus, use_rules=False, rebuild=rebuild, dense=dense)
     rep = engine.index.report
     state = "已重建" if rep.rebuilt else "已是最新，直接复用"
     Console().print(f"索引{state}：案例 {len(engine.cases)} 个，新分词 {rep.tokenized} 个，"
