@@ -27,6 +27,7 @@ from .text import Analysis, Analyzer
 
 MAX_QUERY_CHARS = 20_000
 DOMAIN_TOP_N = 10
+QUERY_CACHE = 512
 
 
 class QueryError(ValueError):
@@ -58,6 +59,7 @@ class Engine:
         self.rules_problem = rules_problem  # a RuleCheckError when broken packs were set aside
         self._pos = {c.id: i for i, c in enumerate(self.cases)}
         self.facets = FacetIndex(self.cases)
+        self.query_cache: dict[str, np.ndarray] = {}  # insertion-ordered: oldest first
 
     # ---------------------------------------------------------------- opening
     @classmethod
@@ -110,9 +112,19 @@ class Engine:
         sparse = self.index.sparse.scores(analysis.tokens)
         dense = None
         if self.embedder is not None and self.index.vectors is not None:
-            qvec = self.embedder.embed_queries([analysis.text or analysis.raw])[0]
-            dense = (self.index.vectors @ qvec).astype(np.float32)
+            dense = (self.index.vectors @ self.query_vector(analysis.text or analysis.raw)).astype(np.float32)
         return Retrieval(analysis, mask, sparse, dense)
+
+    def query_vector(self, text: str) -> np.ndarray:
+        """The query's embedding, remembered for the last few hundred texts: a cadre refining
+        filters on the same problem should not pay for the model again (~20–80 ms a query)."""
+        vec = self.query_cache.pop(text, None)
+        if vec is None:
+            vec = self.embedder.embed_queries([text])[0]
+        self.query_cache[text] = vec
+        if len(self.query_cache) > QUERY_CACHE:
+            self.query_cache.pop(next(iter(self.query_cache)))
+        return vec
 
     def base_scores(self, r: Retrieval) -> np.ndarray:
         s = self.settings

@@ -97,3 +97,12 @@ def test_bad_query_text(engine, text):
 def test_injection_strings_are_just_text(engine):
     ans = engine.recommend("'; DROP TABLE cases; -- <script>alert(1)</script>")
     assert ans.query.startswith("'; DROP")
+
+
+def test_query_vector_is_remembered(engine):
+    first = engine.recommend("社区停车难，错峰共享停车怎么做", top_k=5)
+    assert engine.analyze("社区停车难，错峰共享停车怎么做").text in engine.query_cache
+    again = engine.recommend("社区停车难，错峰共享停车怎么做", top_k=5, filters={"level": ["区县", "市"]})
+    assert again.results and all(r.level in ("区县", "市") for r in again.results)
+    assert [r.case_id for r in engine.recommend("社区停车难，错峰共享停车怎么做", top_k=5).results] == \
+        [r.case_id for r in first.results]
