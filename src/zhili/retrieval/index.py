@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -18,6 +17,7 @@ import numpy as np
 
 from ..cases import Case
 from ..config import DATA_DIR
+from ..files import replacing_directory
 from ..text import Analyzer
 from .dense import Embedder, VectorCache, embed_cases
 from .sparse import SparseIndex, case_document
@@ -124,20 +124,11 @@ def _load_tokens(directory: Path, fingerprint: str) -> dict[str, list[str]]:
 
 
 def _write(directory: Path, cases, sparse, vectors, manifest, tokens) -> None:
-    """Write into a sibling temp dir, then swap: readers never see a half-written index."""
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    tmp = directory.with_name(directory.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    sparse.save(tmp / "bm25")
-    if vectors is not None:
-        np.save(tmp / "vectors.npy", vectors)
-    (tmp / "ids.json").write_text(json.dumps([c.id for c in cases], ensure_ascii=False), encoding="utf-8")
-    (tmp / "tokens.json").write_text(json.dumps(tokens, ensure_ascii=False), encoding="utf-8")
-    (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-    old = directory.with_name(directory.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if directory.exists():
-        directory.rename(old)
-    tmp.rename(directory)
-    shutil.rmtree(old, ignore_errors=True)
+    """Readers never see a half-written index: everything goes in before the swap."""
+    with replacing_directory(directory) as tmp:
+        sparse.save(tmp / "bm25")
+        if vectors is not None:
+            np.save(tmp / "vectors.npy", vectors)
+        (tmp / "ids.json").write_text(json.dumps([c.id for c in cases], ensure_ascii=False), encoding="utf-8")
+        (tmp / "tokens.json").write_text(json.dumps(tokens, ensure_ascii=False), encoding="utf-8")
+        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")

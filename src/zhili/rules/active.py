@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import rules_dir
+from ..files import replacing_directory
 from .outcome import RuleOutcome
 from .ruleset import RuleSet
 from .schema import Problem, RuleCheckError
@@ -73,14 +74,7 @@ def load_or_last_good(directory: Path, snapshot: Path) -> tuple[RuleSet, RuleChe
         return RuleSet.load(snapshot), exc
     marker = snapshot / ".fingerprint"
     if not marker.is_file() or marker.read_text(encoding="utf-8") != rules.fingerprint:
-        tmp = snapshot.with_name(snapshot.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        shutil.copytree(directory, tmp, ignore=shutil.ignore_patterns(".*"))
-        (tmp / ".fingerprint").write_text(rules.fingerprint, encoding="utf-8")
-        old = snapshot.with_name(snapshot.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        if snapshot.exists():
-            snapshot.rename(old)
-        tmp.rename(snapshot)
-        shutil.rmtree(old, ignore_errors=True)
+        with replacing_directory(snapshot) as tmp:
+            shutil.copytree(directory, tmp, ignore=shutil.ignore_patterns(".*"), dirs_exist_ok=True)
+            (tmp / ".fingerprint").write_text(rules.fingerprint, encoding="utf-8")
     return rules, None
