@@ -1,0 +1,19 @@
+"""The answer's JSON schema is a published contract (docs/answer.schema.json) for integrators."""
+
+import json
+from pathlib import Path
+
+from zhili.answer import Answer
+
+SCHEMA = Path(__file__).resolve().parents[1] / "docs" / "answer.schema.json"
+
+
+def test_published_schema_matches_the_model():
+    published = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    assert published == Answer.model_json_schema(), (
+        "The answer model changed: add fields (never rename), then regenerate docs/answer.schema.json")
+
+
+def test_rule_keys_are_part_of_the_contract():
+    props = json.loads(SCHEMA.read_text(encoding="utf-8"))["properties"]
+    assert {"routing", "risk", "rule_trace", "no_fit", "results", "by_dimension"} <= set(props)
