@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from .cases import Outcome, Source
+from .rules.outcome import Risk, Routing
 
 NO_FIT_MESSAGE = "库中暂无高度匹配的案例。以下为最接近的案例，仅作弱匹配参考。"
 
@@ -77,7 +78,7 @@ class Answer(BaseModel):
     by_dimension: dict[str, list[str]] = Field(default_factory=dict)
     rules_used: bool = False
     classification: dict[str, Any] = Field(default_factory=dict)
-    routing: dict[str, Any] | None = None
-    risk: dict[str, Any] | None = None
+    routing: Routing | None = None
+    risk: Risk | None = None
     suggestions: dict[str, list[str]] = Field(default_factory=dict)
     rule_trace: list[dict[str, Any]] = Field(default_factory=list)

@@ -10,7 +10,7 @@ import hashlib
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
@@ -21,8 +21,10 @@ from .explain import matched_terms
 from .retrieval.embedders import Embedder
 from .retrieval.facets import FacetIndex
 from .retrieval.filters import Filters
-from .retrieval.fusion import fuse, minmax, ranks
+from .retrieval.fusion import fuse, ranks
 from .retrieval.index import Index
+from .rules import RuleSet, build_rule_input, load_or_last_good
+from .rules.outcome import RuleOutcome
 from .text import Analysis, Analyzer
 
 MAX_QUERY_CHARS = 20_000
@@ -48,7 +50,7 @@ class Engine:
     """A loaded library + index + rules, ready to answer many queries."""
 
     def __init__(self, index: Index, analyzer: Analyzer, embedder: Embedder | None,
-                 settings: config.MatchSettings, rules: Any | None = None,
+                 settings: config.MatchSettings, rules: RuleSet | None = None,
                  rules_problem: Exception | None = None):
         self.index = index
         self.cases = index.cases
@@ -210,8 +212,8 @@ class Engine:
                                for dim in LEADERSHIP}
         return answer
 
-    def run_rules(self, analysis: Analysis, filters: Filters, base: np.ndarray, mask: np.ndarray):
-        from .rules import build_rule_input
+    def run_rules(self, analysis: Analysis, filters: Filters, base: np.ndarray,
+                  mask: np.ndarray) -> RuleOutcome:
         rule_input = build_rule_input(
             analysis.text, analysis.tokens, analysis.lexicon_hits, self.domain_scores(base, mask),
             province=filters.province[0] if len(filters.province) == 1 else "",
@@ -241,44 +243,40 @@ def library_terms(cases: list[Case]) -> tuple[str, ...]:
     return tuple(sorted({t for c in cases for t in (*c.mechanisms, *c.domains) if 1 < len(t) <= 12}))
 
 
-def load_rules(rules_dir: Path | None):
+def load_rules(rules_dir: Path | None) -> tuple[RuleSet | None, Exception | None]:
     """(rule set, problem): the active packs, or the last good ones with the check error that
     kept the new ones out; (None, None) when no packs are installed."""
-    from .rules import load_or_last_good
     directory = rules_dir or config.rules_dir()
     if not directory.is_dir() or not any(directory.iterdir()):
         return None, None
     return load_or_last_good(directory, config.home() / "rules-last-good")
 
 
-def apply_rule_outcome(outcome, facets: FacetIndex):
+def apply_rule_outcome(outcome: RuleOutcome, facets: FacetIndex):
     """Boost per case (sum of matching boost weights), reasons per case, hard-filter mask."""
     n = len(facets.cases)
     boost = np.zeros(n, dtype=np.float32)
     reasons: dict[int, list[str]] = {}
     for b in outcome.boosts:
-        b = b if isinstance(b, dict) else b.model_dump()
-        weight = float(b["weight"])
-        hit = facets.mask(b["facet"], str(b["value"]))
-        boost[hit] += weight
-        why = f"{b.get('rule', '')}：{b.get('reason') or b['facet'] + '=' + str(b['value'])}（{weight:+g}）"
+        hit = facets.mask(b.facet, b.value)
+        boost[hit] += b.weight
+        why = f"{b.rule}：{b.reason or b.facet + '=' + b.value}（{b.weight:+g}）"
         for i in np.flatnonzero(hit):
             reasons.setdefault(int(i), []).append(why)
     keep = np.ones(n, dtype=bool)
     for f in outcome.filters:
-        f = f if isinstance(f, dict) else f.model_dump()
         hit = np.zeros(n, dtype=bool)
-        for v in f.get("values", []):
-            hit |= facets.mask(f["facet"], str(v))
-        keep &= ~hit if f.get("op") == "not_in" else hit
+        for v in f.values:
+            hit |= facets.mask(f.facet, v)
+        keep &= ~hit if f.op == "not_in" else hit
     return boost, reasons, keep
 
 
-def attach_rules(answer: Answer, outcome) -> None:
-    data = outcome if isinstance(outcome, dict) else outcome.model_dump() if hasattr(outcome, "model_dump") else vars(outcome)
+def attach_rules(answer: Answer, outcome: RuleOutcome) -> None:
     answer.rules_used = True
-    answer.classification = {k: data.get(k) for k in ("domains", "setting", "urgency")}
-    answer.routing = data.get("routing")
-    answer.risk = data.get("risk")
-    answer.suggestions = data.get("suggestions") or {}
-    answer.rule_trace = data.get("trace") or []
+    answer.classification = {"domains": outcome.domains, "setting": outcome.setting,
+                             "urgency": outcome.urgency}
+    answer.routing = outcome.routing
+    answer.risk = outcome.risk
+    answer.suggestions = outcome.suggestions
+    answer.rule_trace = outcome.trace
