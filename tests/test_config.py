@@ -1,0 +1,22 @@
+"""Settings come from $ZHILI_HOME/zhili.toml; a typo in a key is an error, not silently ignored."""
+
+import pytest
+
+from zhili.config import MatchSettings
+
+
+def test_defaults_without_a_file(zhili_home):
+    s = MatchSettings.load()
+    assert s.fusion == "weighted" and s.w_rules > 0 and s.segmentation == "search"
+
+
+def test_file_overrides_defaults(zhili_home):
+    (zhili_home / "zhili.toml").write_text('[match]\nw_rules = 0.5\nsegmentation = "precise"\n', encoding="utf-8")
+    s = MatchSettings.load()
+    assert s.w_rules == 0.5 and s.segmentation == "precise"
+
+
+def test_unknown_key_names_file_and_key(zhili_home):
+    (zhili_home / "zhili.toml").write_text("[match]\nw_rule = 0.5\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"zhili.toml.*w_rule"):
+        MatchSettings.load()
