@@ -20,3 +20,9 @@ def test_unknown_key_names_file_and_key(zhili_home):
     (zhili_home / "zhili.toml").write_text("[match]\nw_rule = 0.5\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"zhili.toml.*w_rule"):
         MatchSettings.load()
+
+
+def test_malformed_file_is_named(zhili_home):
+    (zhili_home / "zhili.toml").write_text("[match\nw_rules = \n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"zhili.toml.*格式错误"):
+        MatchSettings.load()

@@ -52,7 +52,10 @@ class MatchSettings:
         settings = cls()
         cfg = Path(os.environ.get("ZHILI_HOME") or Path.home() / ".zhili") / "zhili.toml"
         if cfg.is_file():
-            data = tomllib.loads(cfg.read_text(encoding="utf-8")).get("match", {})
+            try:
+                data = tomllib.loads(cfg.read_text(encoding="utf-8")).get("match", {})
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+                raise ValueError(f"{cfg}: 设置文件格式错误（{exc}）") from exc
             known = {f.name for f in fields(cls)}
             unknown = set(data) - known
             if unknown:
