@@ -36,6 +36,10 @@ class QueryError(ValueError):
     """The problem text cannot be used (empty, too long); the message says why."""
 
 
+class EmptyLibraryError(ValueError):
+    """There is nothing to match against."""
+
+
 @dataclass
 class Retrieval:
     """Raw per-method scores over the whole library, before fusion."""
@@ -85,6 +89,8 @@ class Engine:
                    settings: config.MatchSettings | None = None, rules_dir: Path | None = None,
                    rebuild: bool = False, dense: bool | None = None,
                    progress: Callable[[str, int, int], None] | None = None) -> "Engine":
+        if not cases:
+            raise EmptyLibraryError("案例库中没有案例：请先用 zhili cases import 导入案例文件")
         settings = settings or config.MatchSettings.load()
         analyzer = Analyzer(extra_terms=library_terms(cases), segmentation=settings.segmentation)
         use_dense = settings.embedder != "none" if dense is None else dense

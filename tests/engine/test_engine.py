@@ -106,3 +106,9 @@ def test_query_vector_is_remembered(engine):
     assert again.results and all(r.level in ("区县", "市") for r in again.results)
     assert [r.case_id for r in engine.recommend("社区停车难，错峰共享停车怎么做", top_k=5).results] == \
         [r.case_id for r in first.results]
+
+
+def test_empty_library_is_a_clear_error(tmp_path):
+    from zhili.engine import EmptyLibraryError
+    with pytest.raises(EmptyLibraryError, match="zhili cases import"):
+        Engine.from_cases([], tmp_path / "index", use_rules=False)
