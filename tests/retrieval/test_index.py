@@ -51,3 +51,11 @@ def test_word_list_change_rebuilds(cases, tmp_path, monkeypatch):
     eng = Engine.from_cases(cases, tmp_path / "idx", use_rules=False)
     assert eng.index.report.rebuilt and eng.index.report.embedded == 0
     assert "议事协商" in eng.analyze("彩虹议事").tokens
+
+
+def test_damaged_index_is_rebuilt(cases, tmp_path):
+    Engine.from_cases(cases, tmp_path / "idx", use_rules=False)
+    (tmp_path / "idx" / "vectors.npy").write_bytes(b"not a numpy file")
+    eng = Engine.from_cases(cases, tmp_path / "idx", use_rules=False)
+    assert eng.index.report.rebuilt and eng.index.report.embedded == 0
+    assert eng.recommend("加装电梯").results

@@ -70,11 +70,15 @@ class Index:
         }
         stored = _read_manifest(directory)
         if not rebuild and stored == manifest:
-            ids = json.loads((directory / "ids.json").read_text(encoding="utf-8"))
-            if ids == [c.id for c in cases]:
-                vectors = np.load(directory / "vectors.npy") if embedder else None
-                return cls(cases, SparseIndex.load(directory / "bm25"), vectors, manifest,
-                           BuildReport(rebuilt=False))
+            try:
+                ids = json.loads((directory / "ids.json").read_text(encoding="utf-8"))
+                if ids == [c.id for c in cases]:
+                    vectors = np.load(directory / "vectors.npy") if embedder else None
+                    if vectors is None or vectors.shape[0] == len(cases):
+                        return cls(cases, SparseIndex.load(directory / "bm25"), vectors, manifest,
+                                   BuildReport(rebuilt=False))
+            except (OSError, ValueError, KeyError):
+                pass  # a damaged index is rebuilt, never trusted
         return cls._build(cases, analyzer, embedder, directory, vector_cache_dir, manifest, progress)
 
     @classmethod
