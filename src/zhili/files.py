@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,16 +17,15 @@ def replacing_directory(target: Path) -> Iterator[Path]:
     If the block raises, `target` is left as it was and the temp dir is removed.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".tmp")
-    old = target.with_name(target.name + ".old")
-    shutil.rmtree(tmp, ignore_errors=True)
+    tag = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"  # two processes building at once never share
+    tmp = target.with_name(f"{target.name}.tmp-{tag}")
+    old = target.with_name(f"{target.name}.old-{tag}")
     tmp.mkdir()
     try:
         yield tmp
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    shutil.rmtree(old, ignore_errors=True)
     if target.exists():
         target.rename(old)
     tmp.rename(target)
