@@ -8,6 +8,7 @@ with the package, and a user's edits re-embed only the cases whose text changed.
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 from typing import Callable
 
@@ -53,7 +54,7 @@ class VectorCache:
         dim = len(next(iter(self.vectors.values()))) if self.vectors else 0
         mat = np.stack([self.vectors[k] for k in keys]) if keys else np.zeros((0, dim), np.float32)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp.npz")
+        tmp = path.with_name(f"{path.stem}.tmp-{os.getpid()}.npz")
         np.savez(tmp, keys=np.array(keys), vectors=mat.astype(np.float32))
         tmp.replace(path)
 
