@@ -76,6 +76,16 @@ def _print_errors(console: Console, exc: CaseFileError) -> None:
         console.print(f"……另有 {len(exc.errors) - SHOW_ERRORS} 处错误未列出")
 
 
+def _load_or_exit(file: Path, console: Console, failure: str) -> list:
+    """Read and validate `file`; on errors list them all, print `failure` and exit 1."""
+    try:
+        return _load(file, console)
+    except CaseFileError as exc:
+        _print_errors(console, exc)
+        console.print(failure)
+        raise typer.Exit(1) from None
+
+
 def _open_store() -> "CaseStore":
     """Imported lazily so `validate` never touches the database."""
     from ..store import CaseStore
@@ -87,12 +97,7 @@ def _open_store() -> "CaseStore":
 def validate(file: Path = typer.Argument(..., help="案例文件：.jsonl / .jsonl.gz / .csv / .xlsx")) -> None:
     """校验案例文件，列出所有出错的行；有错误时退出码为 1。"""
     console = _out()
-    try:
-        cases = _load(file, console)
-    except CaseFileError as exc:
-        _print_errors(console, exc)
-        console.print("[red]✗ 校验未通过[/]")
-        raise typer.Exit(1) from None
+    cases = _load_or_exit(file, console, "[red]✗ 校验未通过[/]")
     console.print(f"[green]✓ 文件有效[/]：共 {len(cases)} 个案例")
 
 
@@ -103,12 +108,7 @@ def import_cmd(
 ) -> None:
     """先校验整个文件，再一次性导入案例库；任何错误都不会改动案例库。"""
     console = _out()
-    try:
-        cases = _load(file, console)
-    except CaseFileError as exc:
-        _print_errors(console, exc)
-        console.print("[red]✗ 未导入[/]：文件有错误，案例库没有任何改动")
-        raise typer.Exit(1) from None
+    cases = _load_or_exit(file, console, "[red]✗ 未导入[/]：文件有错误，案例库没有任何改动")
     try:
         with _open_store() as store:
             summary = store.import_cases(cases, mode="replace" if replace else "upsert")
