@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import uuid
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
 import pytest
+from sqlalchemy.pool import NullPool
 
 from zhili.cases import Case, case_from_record
 from zhili.config import BUNDLED_CASES
@@ -32,3 +36,51 @@ def zhili_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("ZHILI_HOME", str(home))
     monkeypatch.delenv("ZHILI_DB_URL", raising=False)
     return home
+
+
+PG_URL_ENV = "ZHILI_TEST_PG_URL"
+REQUIRE_PG_ENV = "ZHILI_REQUIRE_PG"
+
+
+def _fresh_pg_database(base_url: str) -> Iterator[str]:
+    """CREATE DATABASE (from template1, i.e. empty) on the test server; DROP … WITH (FORCE) after."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    base = make_url(base_url)
+    name = f"zt_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE template1'))
+        try:
+            yield base.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database URL, once per backend: the test runs on SQLite and on PostgreSQL.
+
+    - "sqlite": a new file in tmp_path.
+    - "postgresql": a brand-new database on the server at $ZHILI_TEST_PG_URL (a role with
+      CREATEDB, e.g. postgresql+psycopg://zhili:zhili@127.0.0.1:54329/zhili), dropped after the
+      test. Without that variable the case is skipped — unless ZHILI_REQUIRE_PG=1 (set by
+      .ci/run), then it fails, so CI can never pass by silently skipping PostgreSQL.
+
+    Open it with `Store.open(db_url)` / `CaseStore.open(db_url)` (migrates and seeds the bundled
+    cases) and close the store before the test ends.
+    """
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'zhili-test.db'}"
+        return
+    base = os.environ.get(PG_URL_ENV)
+    if not base:
+        if os.environ.get(REQUIRE_PG_ENV) == "1":
+            pytest.fail(f"{REQUIRE_PG_ENV}=1 but {PG_URL_ENV} is not set")
+        pytest.skip(f"PostgreSQL not configured: set {PG_URL_ENV} (.ci/run starts a server and sets it)")
+    yield from _fresh_pg_database(base)

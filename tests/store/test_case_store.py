@@ -157,3 +157,27 @@ def test_load_library_from_file_or_store(zhili_home: Path, tmp_path: Path, bundl
     assert [c.id for c in load_library(corpus)] == ["d1"]
     assert not (zhili_home / "zhili.db").exists()  # an external corpus never touches the store
     assert load_library(None) == bundled_cases
+
+
+def test_load_library_sees_published_cases_only(zhili_home: Path, bundled_cases: list[Case]) -> None:
+    with CaseStore.open() as store:
+        store.create(_variant(bundled_cases[0], 1), "editor")  # a draft
+        store.set_status(bundled_cases[1].id, "draft", "editor")  # a withdrawn case
+    ids = [c.id for c in load_library(None)]
+    assert "new-0001" not in ids and bundled_cases[1].id not in ids and len(ids) == 222
+
+
+def test_cli_import_names_the_account_in_the_audit_log(zhili_home: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from zhili.cli.cases import app
+    from zhili.store import Store
+
+    src = tmp_path / "one.jsonl"
+    src.write_text('{"id": "cli-1", "title": "命令行导入"}\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["import", str(src)])
+    assert result.exit_code == 0, result.output
+    with Store.open() as store:
+        [entry] = store.audit.history("cli-1")
+        assert entry.action == "import" and entry.user is not None and entry.user.startswith("cli")
+        assert entry.before is None and entry.after["case"]["title"] == "命令行导入"

@@ -335,7 +335,7 @@ def _read_rows(path: Path, rows: Iterable[list[Any]], max_rows: int,
     return out.finish()
 
 
-def _sniff_delimiter(text: str) -> str:
+def sniff_delimiter(text: str) -> str:
     """From the header line only: Excel writes ',' (';' in some locales), Unicode text uses tabs."""
     first = text.split("\n", 1)[0]
     counts = {d: first.count(d) for d in (",", "\t", ";")}
@@ -356,7 +356,7 @@ def _read_csv(path: Path, progress: Progress | None, max_bytes: int, max_rows: i
 
     tick = (lambda _row: progress(consumed, total)) if progress else None
     try:
-        reader = csv.reader(lines(), delimiter=_sniff_delimiter(text), strict=False)
+        reader = csv.reader(lines(), delimiter=sniff_delimiter(text), strict=False)
         cases = _read_rows(path, reader, max_rows, tick)
     except csv.Error as exc:
         raise _file_error(path, f"CSV 格式错误：{exc}") from None

@@ -86,6 +86,16 @@ def _load_or_exit(file: Path, console: Console, failure: str) -> list:
         raise typer.Exit(1) from None
 
 
+def _cli_user() -> str:
+    """Who the audit log names for a command-line import: the operating-system account."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"[:64]
+    except (OSError, KeyError):  # no login name (some containers)
+        return "cli"
+
+
 def _open_store() -> "CaseStore":
     """Imported lazily so `validate` never touches the database."""
     from ..store import CaseStore
@@ -111,7 +121,7 @@ def import_cmd(
     cases = _load_or_exit(file, console, "[red]✗ 未导入[/]：文件有错误，案例库没有任何改动")
     try:
         with _open_store() as store:
-            summary = store.import_cases(cases, mode="replace" if replace else "upsert")
+            summary = store.import_cases(cases, mode="replace" if replace else "upsert", user=_cli_user())
             total = store.count()
     except (SQLAlchemyError, ValueError, ImportError) as exc:
         _err().print(f"✗ 导入失败，案例库保持原样：{exc}", style="red", markup=False)

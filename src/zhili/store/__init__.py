@@ -1,4 +1,8 @@
-"""Workspace storage: the case library in SQL (SQLite by default, PostgreSQL by URL)."""
+"""Workspace storage (SQLite by default, PostgreSQL by URL): the case library with drafts and an
+audit log, users and API tokens, feedback, the masked query log and rule-pack versions.
+
+The schema is managed by alembic (`migrations/`) and brought up to date whenever a store opens.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +10,33 @@ import os
 from pathlib import Path
 
 from ..cases.model import Case
+from .audit import AuditEntry, AuditLog
+from .case_records import CaseRecord
 from .case_store import CaseStore, ImportSummary
+from .errors import CaseExistsError, CaseNotFoundError, QueryNotFoundError, StoreError, UserExistsError
+from .feedback import FeedbackEntry, FeedbackStore
+from .migrate import SchemaTooNewError
+from .queries import QueryLog, QueryRecord
+from .rule_versions import RuleVersion, RuleVersions
 from .schema import DB_URL_ENV, default_url, make_engine
+from .store import Store
+from .users import User, UserStore
 
 
 def load_library(path: str | os.PathLike[str] | None = None) -> list[Case]:
     """Cases to match against: an external corpus file when given (benchmarks; nothing is stored),
-    else the workspace library (seeded with the bundled cases on first use)."""
+    else the workspace library's *published* cases (seeded with the bundled cases on first use)."""
     if path is not None:
         from ..cases.io import read_cases
 
         return read_cases(Path(path))
     with CaseStore.open() as store:
-        return store.all()
+        return store.published()
 
 
-__all__ = ["CaseStore", "ImportSummary", "load_library", "default_url", "make_engine", "DB_URL_ENV"]
+__all__ = [
+    "AuditEntry", "AuditLog", "CaseExistsError", "CaseNotFoundError", "CaseRecord", "CaseStore",
+    "DB_URL_ENV", "FeedbackEntry", "FeedbackStore", "ImportSummary", "QueryLog", "QueryNotFoundError",
+    "QueryRecord", "RuleVersion", "RuleVersions", "SchemaTooNewError", "Store", "StoreError", "User",
+    "UserExistsError", "UserStore", "default_url", "load_library", "make_engine",
+]

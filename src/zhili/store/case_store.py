@@ -1,27 +1,35 @@
 """The case library as stored in the workspace database.
 
-Each import is one transaction: either every case lands or the previous library stays exactly
-as it was. `library_hash()` fingerprints the whole library so indexes and caches know when to
-rebuild.
+Every write (import, create, update, status change, removal) is one transaction that also writes
+its audit rows and, when the published set changes, bumps the `revision` counter — so readers
+see the change, its history and the new revision together or not at all. Only *published* cases
+are matched (`published()`, `library_hash()`); drafts wait in the editor.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import URL
 
 from ..cases.model import Case
-from .schema import SCHEMA_VERSION, cases_table, make_engine, meta_table, metadata
+from . import audit, migrate
+from .case_records import CaseRecord, page_query, payload_of, record_of
+from .clock import now
+from .errors import CaseExistsError, CaseNotFoundError, check_choice, check_name
+from .facets import facet_columns
+from .schema import SCHEMA_VERSION, STATUSES, cases_table, make_engine, meta_table
+from .tx import CASES_LOCK, writing
 
 BATCH = 500  # rows per executemany / IN (...) list; well under SQLite's variable limit
+Status = Literal["draft", "published"]
+ROW_KEYS = ("payload", "content_hash", "status", "updated_at", "updated_by",
+            "title", "province", "level", "domains", "search")  # what a write sets besides id
 
 
 @dataclass(frozen=True)
@@ -38,17 +46,19 @@ class ImportSummary:
         return text + (f"，删除 {self.removed}" if self.removed else "")
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def _batches(items: Sequence[Any], size: int = BATCH) -> Iterable[Sequence[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
 
 
+def _row(case: Case, status: str, user: str | None, at: Any) -> dict[str, Any]:
+    payload = case.model_dump(mode="json")
+    return {"id": case.id, "payload": payload, "content_hash": case.content_hash(), "status": status,
+            "updated_at": at, "updated_by": user, **facet_columns(payload)}
+
+
 class CaseStore:
-    """Cases in a SQL database (SQLite file by default). Use `CaseStore.open()`."""
+    """Cases in a SQL database (SQLite file by default). Use `CaseStore.open()` or `Store.open()`."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -57,9 +67,13 @@ class CaseStore:
 
     @classmethod
     def open(cls, url: str | URL | None = None, *, seed: bool = True) -> "CaseStore":
-        """Open (creating tables if needed); a brand-new database is seeded with the bundled cases."""
+        """Open (migrating the schema if needed); a brand-new database is seeded with the bundled cases."""
         store = cls(make_engine(url))
-        store._prepare(seed)
+        try:
+            store.prepare(seed)
+        except BaseException:
+            store.close()
+            raise
         return store
 
     def close(self) -> None:
@@ -72,25 +86,24 @@ class CaseStore:
         self.close()
 
     def _write(self) -> Any:
-        """A write transaction (BEGIN IMMEDIATE on SQLite)."""
-        return self.engine.execution_options(zhili_write=True).begin()
+        """A case write transaction: one writer at a time on SQLite and PostgreSQL alike."""
+        return writing(self.engine, CASES_LOCK)
 
-    def _prepare(self, seed: bool) -> None:
+    def prepare(self, seed: bool = True) -> None:
+        """Migrate to the current schema, then seed a never-initialised database once."""
+        migrate.upgrade(self.engine)
+        if self.meta("initialized") is not None:
+            return
         with self._write() as conn:
-            metadata.create_all(conn)
-            version = self._meta(conn, "schema_version")
-            if version is not None and int(version) > SCHEMA_VERSION:
-                raise RuntimeError(f"案例库数据库版本 {version} 比本程序支持的 {SCHEMA_VERSION} 新，请升级 zhili")
-            if self._meta(conn, "initialized") is not None:
+            if self._meta(conn, "initialized") is not None:  # another process got there first
                 return
-            # marker first: a second process opening the same new database waits on the lock above
             self._set_meta(conn, "schema_version", str(SCHEMA_VERSION))
-            self._set_meta(conn, "initialized", _now().isoformat())
+            self._set_meta(conn, "initialized", now().isoformat())
             if seed and not conn.execute(select(func.count()).select_from(cases_table)).scalar_one():
                 from ..cases.io import read_cases
                 from ..config import BUNDLED_CASES
 
-                self._apply(conn, read_cases(BUNDLED_CASES), replace=False)
+                self._apply(conn, read_cases(BUNDLED_CASES), replace=False, status="published", user=None)
                 self._set_meta(conn, "seeded_from", "bundled")
 
     # ---- meta --------------------------------------------------------------------------------
@@ -106,101 +119,220 @@ class CaseStore:
             conn.execute(insert(meta_table).values(key=key, value=value))
 
     def meta(self, key: str) -> str | None:
-        """A value from the meta table (schema_version, initialized, last_import, …)."""
+        """A value from the meta table (schema_version, initialized, last_import, revision, …)."""
         with self.engine.connect() as conn:
             return self._meta(conn, key)
 
+    def revision(self) -> str:
+        """Changes whenever the published set changes: one primary-key read, cheap per request."""
+        return self.meta("revision") or "0"
+
+    def _bump(self, conn: Connection) -> None:
+        """Next revision, inside the writing transaction (which holds the case write lock)."""
+        self._set_meta(conn, "revision", str(int(self._meta(conn, "revision") or 0) + 1))
+
     # ---- reading -----------------------------------------------------------------------------
 
-    def count(self) -> int:
+    def count(self, status: Status | None = None) -> int:
+        q = select(func.count()).select_from(cases_table)
+        if status is not None:
+            q = q.where(cases_table.c.status == check_choice(status, STATUSES, "状态"))
         with self.engine.connect() as conn:
-            return conn.execute(select(func.count()).select_from(cases_table)).scalar_one()
+            return conn.execute(q).scalar_one()
+
+    def _cases(self, published_only: bool) -> list[Case]:
+        q = select(cases_table.c.payload).order_by(cases_table.c.id)
+        if published_only:
+            q = q.where(cases_table.c.status == "published")
+        with self.engine.connect() as conn:
+            return [Case.model_validate(payload_of(p)) for (p,) in conn.execute(q)]
 
     def all(self) -> list[Case]:
-        """Every case, ordered by id."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(cases_table.c.payload).order_by(cases_table.c.id))
-            return [Case.model_validate(_payload(p)) for (p,) in rows]
+        """Every stored case, drafts included, ordered by id (export, statistics)."""
+        return self._cases(published_only=False)
+
+    def published(self) -> list[Case]:
+        """The cases that are matched, ordered by id."""
+        return self._cases(published_only=True)
 
     def get(self, case_id: str) -> Case | None:
+        """One case, whatever its status."""
+        rec = self.get_record(case_id)
+        return None if rec is None else rec.case
+
+    def get_record(self, case_id: str) -> CaseRecord | None:
+        """One case with its status and provenance."""
         with self.engine.connect() as conn:
-            p = conn.execute(select(cases_table.c.payload).where(cases_table.c.id == case_id)).scalar_one_or_none()
-        return None if p is None else Case.model_validate(_payload(p))
+            row = conn.execute(select(cases_table).where(cases_table.c.id == case_id)).one_or_none()
+        return None if row is None else record_of(row)
 
     def ids(self) -> list[str]:
         with self.engine.connect() as conn:
             return list(conn.execute(select(cases_table.c.id).order_by(cases_table.c.id)).scalars())
 
+    def page(self, status: Status | None = None, q: str | None = None, province: str | None = None,
+             level: str | None = None, domain: str | None = None, offset: int = 0, limit: int = 20,
+             order: Literal["id", "recent"] = "id") -> tuple[list[CaseRecord], int]:
+        """One page of cases matching the filters, and how many match in all.
+
+        `q` matches id, title, place, domains and mechanisms (case-insensitive substring);
+        `order="recent"` lists the latest changes first.
+        """
+        if status is not None:
+            check_choice(status, STATUSES, "状态")
+        rows_q, total_q = page_query(status=status, q=q, province=province, level=level, domain=domain,
+                                     offset=offset, limit=limit, order=order)
+        with self.engine.connect() as conn:
+            total = conn.execute(total_q).scalar_one()
+            return [record_of(r) for r in conn.execute(rows_q)], total
+
     def library_hash(self) -> str:
-        """sha256 over the sorted (id, content_hash) pairs: changes iff some case was added, changed or removed."""
+        """sha256 over the sorted (id, content_hash) of published cases: changes iff the matched library does."""
         h = hashlib.sha256()
         with self.engine.connect() as conn:
-            rows = conn.execute(select(cases_table.c.id, cases_table.c.content_hash).order_by(cases_table.c.id))
+            rows = conn.execute(select(cases_table.c.id, cases_table.c.content_hash)
+                                .where(cases_table.c.status == "published").order_by(cases_table.c.id))
             for cid, chash in rows:
                 h.update(f"{cid}\t{chash}\n".encode("utf-8"))
         return h.hexdigest()
 
-    # ---- writing -----------------------------------------------------------------------------
+    # ---- single-case editing -----------------------------------------------------------------
 
-    def import_cases(self, cases: Iterable[Case], mode: Literal["upsert", "replace"] = "upsert") -> ImportSummary:
+    def create(self, case: Case, user: str | None, status: Status = "draft") -> CaseRecord:
+        """Add a new case (default: a draft, not yet matched). CaseExistsError if the id is taken."""
+        check_choice(status, STATUSES, "状态")
+        check_name(user, "用户名")
+        row = _row(case, status, user, now())
+        with self._write() as conn:
+            if conn.execute(select(cases_table.c.id).where(cases_table.c.id == case.id)).first():
+                raise CaseExistsError(case.id)
+            conn.execute(insert(cases_table).values(created_at=row["updated_at"], **row))
+            audit.write(conn, [self._audit_row(case.id, "create", user, row["updated_at"], None, row)])
+            if status == "published":
+                self._bump(conn)
+        return CaseRecord(case, status, row["updated_at"], row["updated_at"], user)
+
+    def update(self, case: Case, user: str | None, status: Status | None = None) -> CaseRecord:
+        """Replace a case's content (and optionally its status). CaseNotFoundError if it does not exist."""
+        if status is not None:
+            check_choice(status, STATUSES, "状态")
+        check_name(user, "用户名")
+        with self._write() as conn:
+            return self._change(conn, case.id, user, case=case, status=status, action="update")
+
+    def set_status(self, case_id: str, status: Status, user: str | None) -> CaseRecord:
+        """Publish or withdraw a case."""
+        check_choice(status, STATUSES, "状态")
+        check_name(user, "用户名")
+        with self._write() as conn:
+            return self._change(conn, case_id, user, case=None, status=status, action="status")
+
+    def remove(self, case_id: str, user: str | None) -> None:
+        """Delete a case (its audit history stays). CaseNotFoundError if it does not exist."""
+        check_name(user, "用户名")
+        with self._write() as conn:
+            if not self._remove(conn, [case_id], user, "remove"):
+                raise CaseNotFoundError(case_id)
+
+    def _change(self, conn: Connection, case_id: str, user: str | None, *, case: Case | None,
+                status: str | None, action: str) -> CaseRecord:
+        old = conn.execute(select(cases_table).where(cases_table.c.id == case_id)).one_or_none()
+        if old is None:
+            raise CaseNotFoundError(case_id)
+        before = record_of(old)
+        new_case = case if case is not None else before.case
+        new_status = status or before.status
+        if new_case.content_hash() == old.content_hash and new_status == before.status:
+            return before  # nothing changed: no audit row, no new revision
+        at = now()
+        row = _row(new_case, new_status, user, at)
+        conn.execute(update(cases_table).where(cases_table.c.id == case_id).values(**row))
+        audit.write(conn, [self._audit_row(case_id, action, user, at, old, row)])
+        if "published" in (before.status, new_status):
+            self._bump(conn)
+        return CaseRecord(new_case, new_status, before.created_at, at, user)
+
+    @staticmethod
+    def _audit_row(case_id: str, action: str, user: str | None, at: Any, old: Any, new: Any) -> dict[str, Any]:
+        def snap(r: Any) -> dict[str, Any] | None:
+            if r is None:
+                return None
+            if isinstance(r, dict):
+                return audit.snapshot(r["status"], r["payload"])
+            return audit.snapshot(r.status, payload_of(r.payload))
+
+        return {"case_id": case_id, "action": action, "user": user, "at": at, "before": snap(old), "after": snap(new)}
+
+    # ---- bulk --------------------------------------------------------------------------------
+
+    def import_cases(self, cases: Iterable[Case], mode: Literal["upsert", "replace"] = "upsert",
+                     user: str | None = None, status: Status = "published") -> ImportSummary:
         """Add or update cases in one transaction; "replace" also removes cases not in `cases`.
 
-        Any failure rolls the whole import back, leaving the library as it was.
+        Every imported case ends up with `status` (a case whose content is unchanged but whose
+        status differs counts as updated). Any failure rolls the whole import back, leaving the
+        library, its audit log and its revision as they were.
         """
         if mode not in ("upsert", "replace"):
             raise ValueError(f"未知导入方式“{mode}”，应为 upsert 或 replace")
+        check_choice(status, STATUSES, "状态")
+        check_name(user, "用户名")
         items = list(cases)
         dups = sorted(cid for cid, n in Counter(c.id for c in items).items() if n > 1)
         if dups:
             raise ValueError(f"导入的案例中编号重复：{'、'.join(dups[:20])}")
         with self._write() as conn:
-            summary = self._apply(conn, items, replace=mode == "replace")
-            self._set_meta(conn, "last_import", _now().isoformat())
+            summary = self._apply(conn, items, replace=mode == "replace", status=status, user=user)
+            self._set_meta(conn, "last_import", now().isoformat())
         return summary
 
-    def delete(self, ids: Iterable[str]) -> int:
+    def delete(self, ids: Iterable[str], user: str | None = None) -> int:
         """Remove cases by id in one transaction; returns how many existed."""
-        wanted = sorted(set(ids))
-        removed = 0
+        check_name(user, "用户名")
         with self._write() as conn:
-            for chunk in _batches(wanted):
-                removed += conn.execute(delete(cases_table).where(cases_table.c.id.in_(chunk))).rowcount
-        return removed
+            return self._remove(conn, sorted(set(ids)), user, "remove")
 
-    @staticmethod
-    def _apply(conn: Connection, items: list[Case], replace: bool) -> ImportSummary:
-        existing = dict(conn.execute(select(cases_table.c.id, cases_table.c.content_hash)).all())
-        now = _now()
+    def _old_rows(self, conn: Connection, ids: Sequence[str]) -> Iterator[Any]:
+        for chunk in _batches(ids):
+            yield from conn.execute(select(cases_table.c.id, cases_table.c.status, cases_table.c.payload)
+                                    .where(cases_table.c.id.in_(chunk)))
+
+    def _remove(self, conn: Connection, ids: Sequence[str], user: str | None, action: str) -> int:
+        at = now()
+        olds = list(self._old_rows(conn, ids))
+        for chunk in _batches([o.id for o in olds]):
+            conn.execute(delete(cases_table).where(cases_table.c.id.in_(chunk)))
+        audit.write(conn, [self._audit_row(o.id, action, user, at, o, None) for o in olds])
+        if any(o.status == "published" for o in olds):
+            self._bump(conn)
+        return len(olds)
+
+    def _apply(self, conn: Connection, items: list[Case], replace: bool, status: str,
+               user: str | None) -> ImportSummary:
+        existing = {cid: (h, s) for cid, h, s in conn.execute(
+            select(cases_table.c.id, cases_table.c.content_hash, cases_table.c.status))}
+        at = now()
         new_rows: list[dict[str, Any]] = []
         changed_rows: list[dict[str, Any]] = []
         unchanged = 0
         for case in items:
-            chash = case.content_hash()
             old = existing.get(case.id)
-            if old == chash:
+            if old == (case.content_hash(), status):
                 unchanged += 1
                 continue
-            row = {"id": case.id, "payload": case.model_dump(mode="json"), "content_hash": chash, "updated_at": now}
-            (new_rows if old is None else changed_rows).append(row)
+            (new_rows if old is None else changed_rows).append(_row(case, status, user, at))
         stale = sorted(set(existing) - {c.id for c in items}) if replace else []
-        for chunk in _batches(stale):
-            conn.execute(delete(cases_table).where(cases_table.c.id.in_(chunk)))
+        removed = self._remove(conn, stale, user, "import") if stale else 0
+        olds = {o.id: o for o in self._old_rows(conn, [r["id"] for r in changed_rows])}
         for chunk in _batches(new_rows):
-            conn.execute(insert(cases_table), list(chunk))
-        stmt = (
-            update(cases_table)
-            .where(cases_table.c.id == bindparam("b_id"))
-            .values(payload=bindparam("b_payload"), content_hash=bindparam("b_hash"), updated_at=bindparam("b_at"))
-        )
+            conn.execute(insert(cases_table), [{**r, "created_at": at} for r in chunk])
+        stmt = (update(cases_table).where(cases_table.c.id == bindparam("b_id"))
+                .values({k: bindparam(f"b_{k}") for k in ROW_KEYS}))
         for chunk in _batches(changed_rows):
-            conn.execute(stmt, [
-                {"b_id": r["id"], "b_payload": r["payload"], "b_hash": r["content_hash"], "b_at": r["updated_at"]}
-                for r in chunk
-            ])
-        return ImportSummary(len(new_rows), len(changed_rows), unchanged, len(stale))
-
-
-def _payload(value: Any) -> dict[str, Any]:
-    """JSON columns come back as dicts; tolerate a driver that hands back text."""
-    return json.loads(value) if isinstance(value, (str, bytes)) else value
-
+            conn.execute(stmt, [{f"b_{k}": v for k, v in r.items()} for r in chunk])
+        audit.write(conn, [self._audit_row(r["id"], "import", user, at, None, r) for r in new_rows]
+                    + [self._audit_row(r["id"], "import", user, at, olds[r["id"]], r) for r in changed_rows])
+        touched_published = status == "published" or any(existing[r["id"]][1] == "published" for r in changed_rows)
+        if (new_rows or changed_rows) and touched_published:
+            self._bump(conn)
+        return ImportSummary(len(new_rows), len(changed_rows), unchanged, removed)

@@ -1,6 +1,8 @@
-"""Tables of the case store and how to get an engine for a database URL.
+"""Tables of the workspace database (current head) and how to get an engine for a database URL.
 
 Generic SQLAlchemy types only, so the same schema runs on SQLite (default) and PostgreSQL.
+The tables are *created* by the alembic migrations in `migrations/versions/`; these Table
+objects only describe the head revision for queries. Keep both in step.
 """
 
 from __future__ import annotations
@@ -10,15 +12,21 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
     Engine,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
     MetaData,
     String,
     Table,
     Text,
     create_engine,
+    true,
     event,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -26,8 +34,14 @@ from sqlalchemy.engine import URL, make_url
 
 from ..config import home
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # mirrored in meta.schema_version so older zhili builds refuse a newer file
 DB_URL_ENV = "ZHILI_DB_URL"
+STATUSES = ("draft", "published")
+ROLES = ("viewer", "editor", "admin")
+VERDICTS = ("adopted", "helpful", "irrelevant")
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+When = DateTime(timezone=True)
 
 metadata = MetaData()
 
@@ -35,12 +49,22 @@ cases_table = Table(
     "cases",
     metadata,
     Column("id", String(64), primary_key=True),
-    Column("payload", JSON().with_variant(JSONB(), "postgresql"), nullable=False),
+    Column("payload", JSONType, nullable=False),
     Column("content_hash", String(16), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-    # Case already validates ids; the database refuses a blank one on its own too
+    Column("updated_at", When, nullable=False),
+    Column("status", String(16), nullable=False, server_default="published"),
+    Column("created_at", When, nullable=True),
+    Column("updated_by", String(64), nullable=True),
+    # facets copied out of payload so listing/filtering is plain SQL on both databases
+    Column("title", String(500), nullable=False, server_default=""),
+    Column("province", String(64), nullable=False, server_default=""),
+    Column("level", String(16), nullable=False, server_default=""),
+    Column("domains", Text, nullable=False, server_default=""),  # "|物业管理|加装电梯|"
+    Column("search", Text, nullable=False, server_default=""),   # lower-cased id/title/place/mechanisms
     CheckConstraint("length(id) BETWEEN 1 AND 64", name="ck_cases_id_length"),
     CheckConstraint("length(content_hash) = 16", name="ck_cases_hash_length"),
+    CheckConstraint("status IN ('draft', 'published')", name="ck_cases_status"),
+    Index("ix_cases_status", "status"),
 )
 
 meta_table = Table(
@@ -48,6 +72,90 @@ meta_table = Table(
     metadata,
     Column("key", String(64), primary_key=True),
     Column("value", Text, nullable=False),
+)
+
+audit_table = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(64), nullable=False, index=True),  # no FK: history outlives the case
+    Column("action", String(16), nullable=False),
+    Column("user", String(64), nullable=True),
+    Column("at", When, nullable=False),
+    Column("before", JSONType, nullable=True),
+    Column("after", JSONType, nullable=True),
+)
+
+users_table = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("active", Boolean, nullable=False, server_default=true()),
+    Column("created_at", When, nullable=False),
+    CheckConstraint("role IN ('viewer', 'editor', 'admin')", name="ck_users_role"),
+)
+
+tokens_table = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("name", String(100), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),  # sha256 hex; plain token never stored
+    Column("created_at", When, nullable=False),
+    Column("last_used_at", When, nullable=True),
+    Column("revoked_at", When, nullable=True),
+)
+
+query_table = Table(
+    "query_log",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("created_at", When, nullable=False),
+    Column("day", String(10), nullable=False, index=True),  # UTC YYYY-MM-DD: same GROUP BY on both databases
+    Column("user", String(64), nullable=True),
+    Column("text", Text, nullable=False),  # masked by zhili.privacy.mask before it gets here
+    Column("filters", JSONType, nullable=False),
+    Column("province", String(64), nullable=False, server_default=""),
+    Column("level", String(16), nullable=False, server_default=""),
+    Column("no_fit", Boolean, nullable=False),
+    Column("fit_score", Float, nullable=False),
+    Column("top_case_ids", JSONType, nullable=False),
+)
+
+query_domains_table = Table(
+    "query_domains",
+    metadata,
+    Column("query_id", String(32), ForeignKey("query_log.id", ondelete="CASCADE"), primary_key=True),
+    Column("domain", String(64), primary_key=True),
+    Column("day", String(10), nullable=False),
+    Index("ix_query_domains_day", "day"),
+)
+
+feedback_table = Table(
+    "feedback",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("query_id", String(32), ForeignKey("query_log.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("case_id", String(64), nullable=False),
+    Column("verdict", String(16), nullable=False),
+    Column("user", String(64), nullable=True),
+    Column("created_at", When, nullable=False),
+    CheckConstraint("verdict IN ('adopted', 'helpful', 'irrelevant')", name="ck_feedback_verdict"),
+)
+
+rule_versions_table = Table(
+    "rule_versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("fingerprint", String(64), nullable=False, index=True),
+    Column("created_at", When, nullable=False),
+    Column("user", String(64), nullable=True),
+    Column("packs", JSONType, nullable=False),  # [{"id", "title", "sha256"}]
+    Column("files", JSONType, nullable=False),  # {"01-classify/pack.json": text, …}: enough to restore
 )
 
 
@@ -64,6 +172,9 @@ def _sqlite_real_transactions(engine: Engine) -> None:
 
     Recipe from the SQLAlchemy SQLite dialect docs ("Serializable isolation / Savepoints / Transactional DDL").
     Writers use BEGIN IMMEDIATE so two processes importing at once queue instead of failing midway.
+    Foreign keys are off in SQLite unless asked for on every connection. WAL journaling lets
+    readers (every request reads the revision) run while a writer commits, and costs one sync
+    per commit instead of several — logging a query drops from ~20 ms to a few.
     """
 
     @event.listens_for(engine, "connect")
@@ -71,6 +182,8 @@ def _sqlite_real_transactions(engine: Engine) -> None:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA busy_timeout = 30000")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.execute("PRAGMA journal_mode = WAL")  # persistent in the file; ignored for :memory:
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -89,6 +202,8 @@ def make_engine(url: str | URL | None = None) -> Engine:
 
             Path(u.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": 30}
+    else:
+        kwargs["pool_pre_ping"] = True  # a restarted server must not break a long-running service
     engine = create_engine(u, **kwargs)
     if u.get_backend_name() == "sqlite":
         _sqlite_real_transactions(engine)

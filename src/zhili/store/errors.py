@@ -1,0 +1,53 @@
+"""Errors the store raises for requests it must refuse (messages are shown to users, in Chinese)."""
+
+from __future__ import annotations
+
+
+class StoreError(Exception):
+    """Base class: a request the store refused; nothing was written."""
+
+
+class CaseExistsError(StoreError):
+    def __init__(self, case_id: str) -> None:
+        super().__init__(f"案例编号“{case_id}”已存在")
+        self.case_id = case_id
+
+
+class CaseNotFoundError(StoreError, LookupError):
+    def __init__(self, case_id: str) -> None:
+        super().__init__(f"没有编号为“{case_id}”的案例")
+        self.case_id = case_id
+
+
+class UserExistsError(StoreError):
+    def __init__(self, username: str) -> None:
+        super().__init__(f"用户名“{username}”已被使用")
+        self.username = username
+
+
+class QueryNotFoundError(StoreError, LookupError):
+    def __init__(self, query_id: str) -> None:
+        super().__init__(f"没有编号为“{query_id}”的查询记录")
+        self.query_id = query_id
+
+
+def check_choice(value: str, allowed: tuple[str, ...], what: str) -> str:
+    """`value` if it is one of `allowed`, else a ValueError naming the field and the choices."""
+    if value not in allowed:
+        raise ValueError(f"{what}必须是 {' / '.join(allowed)} 之一，收到“{value}”")
+    return value
+
+
+def check_name(value: str | None, what: str, max_len: int = 64, required: bool = False) -> str | None:
+    """A user name / label: no control characters, not longer than the column."""
+    if value is None or value == "":
+        if required:
+            raise ValueError(f"{what}不能为空")
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"{what}必须是文本")
+    if len(value) > max_len:
+        raise ValueError(f"{what}过长（{len(value)} 个字符，最多 {max_len} 个）")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise ValueError(f"{what}中含有控制字符")
+    return value

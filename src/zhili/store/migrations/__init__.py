@@ -1,0 +1,1 @@
+"""Alembic migrations of the workspace database, applied by `zhili.store.migrate.upgrade` on open."""
