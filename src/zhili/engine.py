@@ -2,6 +2,13 @@
 
 Each stage is a plain function of the previous stage's value; `Engine.recommend` just strings
 them together, so every stage can be tested on its own.
+
+Retrieval goes through a `SearchBackend` (`zhili.retrieval.backend`): the backend returns the
+candidates with raw scores, the engine ranks only those. The default embedded backend returns
+every filtered case below `MatchSettings.ann_threshold` (exact, as always) and BM25 top-k ∪ HNSW
+top-k above it; `Engine(…, backend=MilvusBackend(…))` plugs in another store. `updated()` gives
+a new engine with saved/removed cases searchable at once (copy-on-write: callers holding the old
+engine keep a consistent view).
 """
 
 from __future__ import annotations
@@ -18,11 +25,15 @@ from . import config
 from .answer import NO_FIT_MESSAGE, Answer, MethodScore, Result, RuleEffect
 from .cases import LEADERSHIP, Case
 from .explain import matched_terms
+from .retrieval.ann import AnnSettings
+from .retrieval.backend import Candidates, SearchBackend
+from .retrieval.condense import condense
+from .retrieval.embedded import CandidateView, EmbeddedBackend, ScaleSettings
 from .retrieval.embedders import Embedder
-from .retrieval.facets import FacetIndex
 from .retrieval.filters import Filters
 from .retrieval.fusion import fuse, ranks
-from .retrieval.index import Index
+from .retrieval.index import Index, case_vectors
+from .retrieval.sparse import case_document
 from .rules import RuleSet, build_rule_input, load_or_last_good
 from .rules.outcome import RuleOutcome
 from .text import Analysis, Analyzer
@@ -30,6 +41,7 @@ from .text import Analysis, Analyzer
 MAX_QUERY_CHARS = 20_000
 DOMAIN_TOP_N = 10
 QUERY_CACHE = 512
+LARGE_FILE_BYTES = 256 * 2**20  # corpus files above this are streamed, never loaded whole
 
 
 class QueryError(ValueError):
@@ -42,67 +54,138 @@ class EmptyLibraryError(ValueError):
 
 @dataclass
 class Retrieval:
-    """Raw per-method scores over the whole library, before fusion."""
+    """Raw per-method scores over the candidates (the whole filtered library when exhaustive),
+    aligned by position with `candidates.ids` and `view`, before fusion."""
 
     analysis: Analysis
     mask: np.ndarray
     sparse: np.ndarray
     dense: np.ndarray | None
+    candidates: Candidates | None = None
+    view: CandidateView | None = None
 
 
 class Engine:
     """A loaded library + index + rules, ready to answer many queries."""
 
-    def __init__(self, index: Index, analyzer: Analyzer, embedder: Embedder | None,
+    def __init__(self, index: Index | None, analyzer: Analyzer, embedder: Embedder | None,
                  settings: config.MatchSettings, rules: RuleSet | None = None,
-                 rules_problem: Exception | None = None):
+                 rules_problem: Exception | None = None, backend: SearchBackend | None = None):
+        if index is None and backend is None:
+            raise ValueError("Engine 需要索引或检索后端")
         self.index = index
-        self.cases = index.cases
+        self.cases = index.cases if index is not None else None
         self.analyzer = analyzer
         self.embedder = embedder
         self.settings = settings
         self.rules = rules
         self.rules_problem = rules_problem  # a RuleCheckError when broken packs were set aside
-        self._pos = {c.id: i for i, c in enumerate(self.cases)}
-        self.facets = FacetIndex(self.cases)
+        self.backend = backend or EmbeddedBackend(index, ScaleSettings.from_match(settings))
         self.query_cache: dict[str, np.ndarray] = {}  # insertion-ordered: oldest first
+
+    @property
+    def _pos(self) -> dict[str, int]:
+        return self.backend.positions
 
     # ---------------------------------------------------------------- opening
     @classmethod
     def open(cls, corpus: Path | None = None, use_rules: bool = True,
              settings: config.MatchSettings | None = None, rules_dir: Path | None = None,
              rebuild: bool = False, dense: bool | None = None,
-             progress: Callable[[str, int, int], None] | None = None) -> "Engine":
-        """Open the case library (or an external corpus file) with its index and rules."""
-        from .store import load_library
+             progress: Callable[[str, int, int], None] | None = None,
+             vectors: np.ndarray | None = None) -> "Engine":
+        """Open the case library (or an external corpus file) with its index and rules.
+
+        Libraries of `settings.ann_threshold` cases or more — and any corpus given with
+        precomputed `vectors` (row-aligned with the file's lines) — are streamed into a large
+        index (`zhili.retrieval.large`) and served memory-mapped, never held as Case objects.
+        """
+        from .store import CaseStore, load_library
         settings = settings or config.MatchSettings.load()
-        cases = load_library(corpus)
         index_dir = config.home() / "index" / "library"
         if corpus is not None:  # one index per external corpus file, beside the library's
             tag = hashlib.sha256(str(Path(corpus).resolve()).encode()).hexdigest()[:10]
             index_dir = index_dir.with_name(f"corpus-{Path(corpus).name.split('.')[0]}-{tag}")
-        return cls.from_cases(cases, index_dir, use_rules=use_rules, settings=settings,
-                              rules_dir=rules_dir, rebuild=rebuild, dense=dense, progress=progress)
+        kw = dict(use_rules=use_rules, settings=settings, rules_dir=rules_dir, rebuild=rebuild,
+                  dense=dense, progress=progress)
+        if corpus is None:
+            with CaseStore.open() as store:
+                if store.count(status="published") >= settings.ann_threshold:
+                    from .retrieval.large import StoreSource
+                    return cls.open_large(StoreSource(store), index_dir, **kw)
+        elif Path(corpus).suffix == ".jsonl" and (vectors is not None or Path(corpus).stat().st_size >= LARGE_FILE_BYTES):
+            from .retrieval.large import FileSource
+            return cls.open_large(FileSource(Path(corpus)), index_dir, vectors=vectors, **kw)
+        return cls.from_cases(load_library(corpus), index_dir, vectors=vectors, **kw)
+
+    @classmethod
+    def open_large(cls, source, index_dir: Path, use_rules: bool = True,
+                   settings: config.MatchSettings | None = None, rules_dir: Path | None = None,
+                   rebuild: bool = False, dense: bool | None = None,
+                   progress: Callable[[str, int, int], None] | None = None,
+                   vectors: np.ndarray | None = None) -> "Engine":
+        """An engine over a `LibrarySource` (store or corpus file) via the large index layout."""
+        from .retrieval.large import EmptySourceError, open_large
+        settings = settings or config.MatchSettings.load()
+        embedder = _embedder(settings, dense)
+        try:
+            index, analyzer, pending = open_large(
+                source, index_dir, lambda terms: Analyzer(extra_terms=terms, segmentation=settings.segmentation),
+                embedder, config.home() / "vectors", (settings.bm25_k1, settings.bm25_b),
+                AnnSettings(settings.ann_m, settings.ann_ef_construction, settings.ann_ef_search),
+                rebuild=rebuild, vectors=vectors, progress=progress, max_delta=settings.delta_merge)
+        except EmptySourceError as exc:
+            raise EmptyLibraryError(str(exc)) from exc
+        rules, problem = load_rules(rules_dir) if use_rules else (None, None)
+        engine = cls(index, analyzer, embedder, settings, rules, rules_problem=problem)
+        if pending is not None:  # a few cases changed since the build: served from the delta
+            engine = engine.updated(pending.changed, pending.removed)
+        return engine
 
     @classmethod
     def from_cases(cls, cases: list[Case], index_dir: Path, use_rules: bool = True,
                    settings: config.MatchSettings | None = None, rules_dir: Path | None = None,
                    rebuild: bool = False, dense: bool | None = None,
-                   progress: Callable[[str, int, int], None] | None = None) -> "Engine":
+                   progress: Callable[[str, int, int], None] | None = None,
+                   vectors: np.ndarray | None = None) -> "Engine":
+        """`vectors`: precomputed unit passage vectors aligned with `cases` (nothing embedded)."""
         if not cases:
             raise EmptyLibraryError("案例库中没有案例：请先用 zhili cases import 导入案例文件")
         settings = settings or config.MatchSettings.load()
         analyzer = Analyzer(extra_terms=library_terms(cases), segmentation=settings.segmentation)
-        use_dense = settings.embedder != "none" if dense is None else dense
-        embedder = None
-        if use_dense:
-            from .retrieval.embedders import make_embedder
-            embedder = make_embedder(settings.embedder)
+        embedder = _embedder(settings, dense)
+        ann = None
+        if len(cases) >= settings.ann_threshold:
+            ann = AnnSettings(settings.ann_m, settings.ann_ef_construction, settings.ann_ef_search)
         index = Index.open(cases, analyzer, embedder, index_dir, bm25=(settings.bm25_k1, settings.bm25_b),
                            vector_cache_dir=config.home() / "vectors", rebuild=rebuild,
-                           progress=progress)
+                           progress=progress, ann=ann, vectors=vectors)
         rules, problem = load_rules(rules_dir) if use_rules else (None, None)
         return cls(index, analyzer, embedder, settings, rules, rules_problem=problem)
+
+    def updated(self, changed: list[Case], removed: list[str]) -> "Engine":
+        """A new engine where `changed` cases (new or edited) and `removed` ids take effect at
+        once; this engine is left untouched (requests in flight keep a consistent library).
+
+        Changed cases are tokenized and embedded (vector caches first) and go to the backend's
+        delta; the on-disk index folds them in on its next rebuild. Unknown removed ids are
+        ignored. Raises EmptyLibraryError when nothing would be left.
+        """
+        if not changed and not removed:
+            return self
+        tokens = [self.analyzer.analyze_document(case_document(c)) for c in changed]
+        vectors = None
+        if changed and self.embedder is not None and (self.index is None or self.index.vectors is not None):
+            vectors, _ = case_vectors(list(changed), self.embedder, config.home() / "vectors")
+        backend = self.backend.copy() if hasattr(self.backend, "copy") else self.backend
+        backend.delete(list(removed))
+        backend.upsert(list(changed), tokens, vectors)
+        if backend.count() == 0:
+            raise EmptyLibraryError("案例库中没有案例：删除后已没有可匹配的案例")
+        engine = Engine(self.index, self.analyzer, self.embedder, self.settings, self.rules,
+                        rules_problem=self.rules_problem, backend=backend)
+        engine.query_cache = dict(self.query_cache)
+        return engine
 
     # ---------------------------------------------------------------- stages
     def analyze(self, text: str) -> Analysis:
@@ -112,16 +195,28 @@ class Engine:
             raise QueryError(f"问题描述过长（{len(text)} 字），请控制在 {MAX_QUERY_CHARS} 字以内")
         return self.analyzer.analyze(text)
 
-    def retrieve(self, analysis: Analysis, filters: Filters, candidates: set[str] | None) -> Retrieval:
-        mask = filters.mask(self.cases)
-        if candidates is not None:
-            mask &= np.fromiter((c.id in candidates for c in self.cases), dtype=bool,
-                                count=len(self.cases))
-        sparse = self.index.sparse.scores(analysis.tokens)
-        dense = None
-        if self.embedder is not None and self.index.vectors is not None:
-            dense = (self.index.vectors @ self.query_vector(analysis.text or analysis.raw)).astype(np.float32)
-        return Retrieval(analysis, mask, sparse, dense)
+    def retrieve(self, analysis: Analysis, filters: Filters, candidates: set[str] | None,
+                 k: int | None = None) -> Retrieval:
+        """Candidates from the backend (filters applied there), with their raw scores."""
+        vector = None
+        if self.embedder is not None and (self.index is None or self.index.vectors is not None):
+            vector = self.query_vector(self.dense_text(analysis))
+        cands = self.backend.search(analysis.tokens, vector, k or self.settings.ann_k, filters,
+                                    within=candidates)
+        view = (self.backend.view(cands) if hasattr(self.backend, "view")
+                else CandidateView.from_cases(self.backend.fetch(cands.ids)))
+        sparse = cands.sparse
+        if np.isnan(sparse).any():
+            sparse = np.nan_to_num(sparse, nan=np.nanmin(sparse) if not np.isnan(sparse).all() else 0.0)
+        dense = None if vector is None or np.isnan(cands.dense).all() else cands.dense
+        if dense is not None and np.isnan(dense).any():
+            dense = np.nan_to_num(dense, nan=float(np.nanmin(dense)))
+        return Retrieval(analysis, np.ones(len(cands), dtype=bool), sparse, dense, cands, view)
+
+    def dense_text(self, analysis: Analysis) -> str:
+        """What the dense model embeds: the normalised query, condensed when long (embedding
+        cost grows with length; BM25, rules and the explanation still read all of it)."""
+        return condense(analysis.text or analysis.raw, self.settings.query_embed_chars)
 
     def query_vector(self, text: str) -> np.ndarray:
         """The query's embedding, remembered for the last few hundred texts: a cadre refining
@@ -141,39 +236,46 @@ class Engine:
         if r.dense is not None:
             signals["dense"] = r.dense
             weights["dense"] = s.w_dense
-        return fuse(signals, weights, r.mask, method=s.fusion, rrf_k=s.rrf_k)
+        floors = None
+        if r.candidates is not None and not r.candidates.exhaustive:
+            floors = {"sparse": r.candidates.stats.sparse_min, "dense": r.candidates.stats.dense_min}
+        return fuse(signals, weights, r.mask, method=s.fusion, rrf_k=s.rrf_k, floors=floors)
 
-    def domain_scores(self, base: np.ndarray, mask: np.ndarray, top_n: int = DOMAIN_TOP_N) -> dict[str, float]:
+    def domain_scores(self, base: np.ndarray, mask: np.ndarray, view: CandidateView,
+                      top_n: int = DOMAIN_TOP_N) -> dict[str, float]:
         """Share of the top matches' fused score per domain: what matching thinks the problem is."""
         idx = np.flatnonzero(mask)
         top = idx[np.argsort(-base[idx], kind="stable")][:top_n]
         total: dict[str, float] = {}
         for i in top:
-            for d in self.cases[i].domains:
+            for d in view.case(int(i)).domains:
                 total[d] = total.get(d, 0.0) + float(base[i])
         norm = sum(float(base[i]) for i in top) or 1.0
         return {d: round(v / norm, 4) for d, v in sorted(total.items(), key=lambda kv: -kv[1])}
 
-    def domain_feedback(self, base: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
+    def domain_feedback(self, base: np.ndarray, mask: np.ndarray,
+                        view: CandidateView) -> tuple[np.ndarray, dict[str, float]]:
         """Pseudo-relevance feedback on facets: cases sharing the domains of the top matches
         move up (the top few are usually right about *what kind* of problem this is, even when
         their order is not). Returns the per-case prior and the domain shares behind it."""
-        shares = self.domain_scores(base, mask, self.settings.domain_top_n)
-        prior = np.fromiter((sum(shares.get(d, 0.0) for d in c.domains) for c in self.cases),
-                            dtype=np.float32, count=len(self.cases))
+        shares = self.domain_scores(base, mask, view, self.settings.domain_top_n)
+        prior = view.columns.domain_prior(shares)
         prior[~mask] = 0.0
         return prior, shares
 
     def fit_score(self, r: Retrieval) -> float:
         """Confidence that something in the library fits: dense top-1 lead over the median
-        candidate plus BM25 top-1 strength (both separate no-fit queries on gov-dev)."""
+        filtered case plus BM25 top-1 strength (both separate no-fit queries on gov-dev)."""
         idx = np.flatnonzero(r.mask)
         if len(idx) == 0:
             return 0.0
         score = math.log1p(float(r.sparse[idx].max())) / math.log1p(20.0)
         if r.dense is not None:
             d = r.dense[idx]
-            score += float(d.max() - np.median(d)) / 0.05
+            median = r.candidates.stats.dense_median if r.candidates is not None else float("nan")
+            if median != median:
+                median = float(np.median(d))
+            score += float(d.max() - median) / 0.05
         return round(score, 4)
 
     # ---------------------------------------------------------------- the call
@@ -185,24 +287,26 @@ class Engine:
             raise QueryError("top_k 至少为 1")
         filters = filters if isinstance(filters, Filters) else Filters.model_validate(filters or {})
         analysis = self.analyze(text)
-        r = self.retrieve(analysis, filters, candidates)
+        r = self.retrieve(analysis, filters, candidates, k=max(top_k, self.settings.ann_k))
+        view = r.view
         base = self.base_scores(r)
         answer = Answer(query=text, normalized_query=analysis.text, terms=analysis.tokens,
                         lexicon_hits=analysis.lexicon_hits,
                         filters=filters.model_dump(exclude_defaults=True))
-        boost = np.zeros(len(self.cases), dtype=np.float32)
+        boost = np.zeros(len(r.mask), dtype=np.float32)
         reasons: dict[int, list[str]] = {}
         mask = r.mask
         if use_rules and self.rules is not None:
-            outcome = self.run_rules(analysis, filters, base, mask)
-            boost, reasons, rule_mask = apply_rule_outcome(outcome, self.facets)
+            outcome = self.run_rules(analysis, filters, base, mask, view)
+            boost, reasons, rule_mask = apply_rule_outcome(outcome, view)
             if (mask & rule_mask).any():
                 mask = mask & rule_mask
             attach_rules(answer, outcome)
-        prior, _ = self.domain_feedback(base, r.mask)
+        prior, _ = self.domain_feedback(base, r.mask, view)
         final = base + self.settings.w_domain * prior + self.settings.w_rules * boost
         final[~mask] = -np.inf
-        answer.candidates = int(mask.sum())
+        exhaustive = r.candidates.exhaustive
+        answer.candidates = int(mask.sum()) if exhaustive or not bool(mask.all()) else r.candidates.total
         answer.fit_score = self.fit_score(r)
         answer.no_fit = bool(candidates is None and answer.fit_score < self.settings.no_fit_threshold)
         if answer.no_fit:
@@ -219,15 +323,15 @@ class Engine:
         return answer
 
     def run_rules(self, analysis: Analysis, filters: Filters, base: np.ndarray,
-                  mask: np.ndarray) -> RuleOutcome:
+                  mask: np.ndarray, view: CandidateView) -> RuleOutcome:
         rule_input = build_rule_input(
-            analysis.text, analysis.tokens, analysis.lexicon_hits, self.domain_scores(base, mask),
+            analysis.text, analysis.tokens, analysis.lexicon_hits, self.domain_scores(base, mask, view),
             province=filters.province[0] if len(filters.province) == 1 else "",
             level=filters.level[0] if len(filters.level) == 1 else "")
         return self.rules.evaluate(rule_input)
 
     def _result(self, rank, i, score, weak, r, sparse_rank, dense_rank, prior, boost, reasons, analysis):
-        c = self.cases[i]
+        c = r.view.case(int(i))
         methods = {"bm25": MethodScore(rank=int(sparse_rank[i]), score=round(float(r.sparse[i]), 4))}
         if r.dense is not None:
             methods["dense"] = MethodScore(rank=int(dense_rank[i]), score=round(float(r.dense[i]), 4))
@@ -244,6 +348,13 @@ class Engine:
             problem=c.problem, practice=c.practice, outcomes=c.outcomes, source=c.source)
 
 
+def _embedder(settings: config.MatchSettings, dense: bool | None) -> Embedder | None:
+    if not (settings.embedder != "none" if dense is None else dense):
+        return None
+    from .retrieval.embedders import make_embedder
+    return make_embedder(settings.embedder)
+
+
 def library_terms(cases: list[Case]) -> tuple[str, ...]:
     """Mechanism and domain names the library uses: segmentation must keep them whole."""
     return tuple(sorted({t for c in cases for t in (*c.mechanisms, *c.domains) if 1 < len(t) <= 12}))
@@ -258,9 +369,9 @@ def load_rules(rules_dir: Path | None) -> tuple[RuleSet | None, Exception | None
     return load_or_last_good(directory, config.home() / "rules-last-good")
 
 
-def apply_rule_outcome(outcome: RuleOutcome, facets: FacetIndex):
-    """Boost per case (sum of matching boost weights), reasons per case, hard-filter mask."""
-    n = len(facets.cases)
+def apply_rule_outcome(outcome: RuleOutcome, facets: CandidateView):
+    """Boost per candidate (sum of matching boost weights), reasons per candidate, hard-filter mask."""
+    n = facets.n
     boost = np.zeros(n, dtype=np.float32)
     reasons: dict[int, list[str]] = {}
     for b in outcome.boosts:

@@ -83,10 +83,17 @@ def test_import_writes_audit_rows_and_applies_status(store: Store, bundled_cases
     upd = next(r for r in rows if r.case_id == changed.id)
     assert upd.before["case"]["title"] == bundled_cases[1].title and upd.after["case"]["title"] == "导入改动"
     assert len(store.audit.recent(1000)) == seeded + 2
-    # importing as drafts withdraws those cases from matching; same content, new status counts as updated
-    assert cases.import_cases([bundled_cases[3]], status="draft") == ImportSummary(updated=1)
-    assert cases.get_record(bundled_cases[3].id).status == "draft"
-    assert bundled_cases[3].id not in {c.id for c in cases.published()}
+    # re-importing unchanged published cases as drafts keeps them live; a changed one goes to review
+    rev = cases.revision()
+    assert cases.import_cases([bundled_cases[3]], status="draft") == ImportSummary(unchanged=1)
+    assert cases.get_record(bundled_cases[3].id).status == "published" and cases.revision() == rev
+    edited = bundled_cases[4].model_copy(update={"title": "待审改动"})
+    assert cases.import_cases([edited], status="draft") == ImportSummary(updated=1)
+    assert cases.get_record(edited.id).status == "draft"
+    assert edited.id not in {c.id for c in cases.published()}
+    # importing an unchanged draft as published publishes it
+    assert cases.import_cases([edited], status="published") == ImportSummary(updated=1)
+    assert edited.id in {c.id for c in cases.published()}
 
 
 def test_bad_requests_are_refused_with_chinese_messages(store: Store, bundled_cases: list[Case]) -> None:

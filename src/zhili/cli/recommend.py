@@ -133,12 +133,24 @@ def recommend(
 
 def index(
     rebuild: bool = typer.Option(False, "--rebuild", help="强制完全重建"),
+    merge: bool = typer.Option(False, "--merge", help="大型案例库：把增量（建索引后改动的案例）并入主索引（即重建）"),
     corpus: Optional[Path] = typer.Option(None, "--corpus", help="为外部语料建索引"),
     dense: Optional[bool] = typer.Option(None, "--dense/--no-dense", help="是否计算语义向量（默认按设置）"),
 ) -> None:
     """建立或更新检索索引（案例库变化时自动增量重建）。"""
-    engine = open_engine(corpus, use_rules=False, rebuild=rebuild, dense=dense)
+    engine = open_engine(corpus, use_rules=False, rebuild=rebuild or merge, dense=dense)
     rep = engine.index.report
     state = "已重建" if rep.rebuilt else "已是最新，直接复用"
     Console().print(f"索引{state}：案例 {len(engine.cases)} 个，新分词 {rep.tokenized} 个，"
                     f"新向量化 {rep.embedded} 个（嵌入模型：{engine.index.manifest.get('embedder') or '未启用'}）")
+    s = engine.settings
+    if engine.backend.exhaustive():
+        Console().print(f"检索方式：逐案精确打分（案例数低于 ann_threshold={s.ann_threshold}）")
+    else:
+        graph = "HNSW 近邻图" if engine.index.ann is not None else "精确向量打分"
+        Console().print(f"检索方式：候选生成（BM25 前 {s.ann_k} ∪ {graph} 前 {s.ann_k}，"
+                        f"ef_search={s.ann_ef_search}），再对候选精确融合排序；"
+                        f"索引{'流式存盘、内存映射' if engine.index.manifest.get('layout') == 'large' else '常驻内存'}")
+    delta = len(getattr(engine.backend, "delta", ()))
+    if delta:
+        Console().print(f"增量：{delta} 个案例在建索引后有改动，已可检索；运行 zhili index --merge 并入主索引")

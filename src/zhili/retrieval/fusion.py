@@ -1,7 +1,9 @@
 """Score fusion: min-max normalised weighted sum (default) or reciprocal rank fusion.
 
 Both are computed over the candidate set only, so filters and pools change normalisation
-the same way they change the ranking.
+the same way they change the ranking. When the candidates are only the top of a large library
+(ANN / pruned BM25), `floors` carries each signal's minimum over the whole filtered library so
+min-max normalisation still spans the same range it would with every case in hand.
 """
 
 from __future__ import annotations
@@ -9,12 +11,14 @@ from __future__ import annotations
 import numpy as np
 
 
-def minmax(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
+def minmax(scores: np.ndarray, mask: np.ndarray, floor: float | None = None) -> np.ndarray:
     out = np.zeros_like(scores, dtype=np.float32)
     if not mask.any():
         return out
     sub = scores[mask]
     lo, hi = float(sub.min()), float(sub.max())
+    if floor is not None and floor == floor:  # nan = unknown: the candidates' own minimum
+        lo = min(lo, float(floor))
     out[mask] = (sub - lo) / (hi - lo) if hi > lo else 0.0
     return out
 
@@ -29,7 +33,8 @@ def ranks(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def fuse(signals: dict[str, np.ndarray], weights: dict[str, float], mask: np.ndarray,
-         method: str = "weighted", rrf_k: int = 60) -> np.ndarray:
+         method: str = "weighted", rrf_k: int = 60,
+         floors: dict[str, float] | None = None) -> np.ndarray:
     """Fused score per document (0 outside the mask). Signals missing from `weights` are ignored."""
     total = np.zeros(len(mask), dtype=np.float32)
     for name, scores in signals.items():
@@ -40,7 +45,7 @@ def fuse(signals: dict[str, np.ndarray], weights: dict[str, float], mask: np.nda
             r = ranks(scores, mask)
             part = np.where(r > 0, 1.0 / (rrf_k + np.maximum(r, 1)), 0.0)
         elif method == "weighted":
-            part = minmax(scores, mask)
+            part = minmax(scores, mask, (floors or {}).get(name))
         else:
             raise ValueError(f"未知的融合方法：{method}（可选 weighted / rrf）")
         total += w * part.astype(np.float32)

@@ -3,6 +3,10 @@
 A manifest records what the index was built from (library hash, word-list fingerprint, embedder);
 when any of these differs the index is rebuilt — reusing cached tokens and vectors for cases
 whose text did not change, so adding a few cases never re-embeds the library.
+
+Large libraries (≥ `ann` threshold) also get an HNSW graph (`ann.py`); every index keeps its
+facet columns (`columns.py`) for vectorised filters. Vectors and the BM25 matrix are opened
+memory-mapped, so a service starts in milliseconds whatever the library's size.
 """
 
 from __future__ import annotations
@@ -19,10 +23,12 @@ from ..cases import Case
 from ..config import DATA_DIR
 from ..files import replacing_directory
 from ..text import Analyzer
-from .dense import Embedder, VectorCache, embed_cases
+from .ann import AnnIndex, AnnSettings
+from .columns import Columns
+from .dense import Embedder, VectorCache, case_passage, embed_cases, passage_key
 from .sparse import SparseIndex, case_document
 
-FORMAT = 2
+FORMAT = 3
 SHIPPED_VECTORS = DATA_DIR / "vectors"
 
 
@@ -53,13 +59,27 @@ class Index:
     vectors: np.ndarray | None
     manifest: dict
     report: BuildReport
+    columns: Columns | None = None
+    ann: AnnIndex | None = None
+    ids: list[str] | None = None
+
+    def __post_init__(self) -> None:
+        """`cases` is a list (libraries held in memory) or a CaseFile (large libraries)."""
+        if self.columns is None:
+            self.columns = Columns.build(self.cases)
+        if self.ids is None:
+            self.ids = [c.id for c in self.cases]
 
     @classmethod
     def open(cls, cases: list[Case], analyzer: Analyzer, embedder: Embedder | None,
              directory: Path, vector_cache_dir: Path, bm25: tuple[float, float] = (1.5, 0.75),
              rebuild: bool = False,
-             progress: Callable[[str, int, int], None] | None = None) -> "Index":
-        """Load the index in `directory` if it matches `cases`, else (re)build it there."""
+             progress: Callable[[str, int, int], None] | None = None,
+             ann: AnnSettings | None = None, vectors: np.ndarray | None = None) -> "Index":
+        """Load the index in `directory` if it matches `cases`, else (re)build it there.
+        `ann`: build (or expect) an HNSW graph with these settings (large libraries only).
+        `vectors`: precomputed unit passage vectors aligned with `cases` (benchmarks, imports
+        from another system): used instead of embedding, never written to the vector cache."""
         manifest = {
             "format": FORMAT,
             "library_hash": library_hash(cases),
@@ -67,22 +87,26 @@ class Index:
             "text_fingerprint": analyzer.fingerprint,
             "embedder": embedder.name if embedder else None,
             "bm25": list(bm25),
+            "ann": [ann.m, ann.ef_construction] if ann and embedder else None,
         }
         stored = _read_manifest(directory)
-        if not rebuild and stored == manifest:
+        if not rebuild and stored is not None and {k: v for k, v in stored.items() if k != "avgdl"} == manifest:
             try:
                 ids = json.loads((directory / "ids.json").read_text(encoding="utf-8"))
                 if ids == [c.id for c in cases]:
-                    vectors = np.load(directory / "vectors.npy") if embedder else None
+                    vectors = np.load(directory / "vectors.npy", mmap_mode="r") if embedder else None
                     if vectors is None or vectors.shape[0] == len(cases):
-                        return cls(cases, SparseIndex.load(directory / "bm25"), vectors, manifest,
-                                   BuildReport(rebuilt=False))
-            except (OSError, ValueError, KeyError):
+                        return cls(cases, SparseIndex.load(directory / "bm25", stored["avgdl"], mmap=True),
+                                   vectors, stored, BuildReport(rebuilt=False),
+                                   ann=AnnIndex.load(directory) if manifest["ann"] else None)
+            except (OSError, ValueError, KeyError, RuntimeError):
                 pass  # a damaged index is rebuilt, never trusted
-        return cls._build(cases, analyzer, embedder, directory, vector_cache_dir, manifest, progress)
+        return cls._build(cases, analyzer, embedder, directory, vector_cache_dir, manifest, progress, ann,
+                          vectors)
 
     @classmethod
-    def _build(cls, cases, analyzer, embedder, directory, vector_cache_dir, manifest, progress):
+    def _build(cls, cases, analyzer, embedder, directory, vector_cache_dir, manifest, progress, ann=None,
+               given=None):
         token_cache = _load_tokens(directory, manifest["text_fingerprint"])
         docs, tokenized = [], 0
         for i, case in enumerate(cases):
@@ -96,16 +120,34 @@ class Index:
         sparse = SparseIndex.build(docs, *manifest["bm25"])
         vectors, embedded = None, 0
         if embedder is not None:
-            user_cache = vector_cache_dir / f"{_safe(embedder.name)}.npz"
-            cache = VectorCache.load(SHIPPED_VECTORS / f"{_safe(embedder.name)}.npz", user_cache)
-            vectors, embedded = embed_cases(
-                embedder, cases, cache,
+            vectors, embedded = case_vectors(
+                cases, embedder, vector_cache_dir, given,
                 progress=(lambda done, total: progress("向量化", done, total)) if progress else None)
-            if embedded:
-                cache.save(user_cache)
+        graph = None
+        if manifest["ann"] and vectors is not None:
+            graph = AnnIndex.build(vectors, ann, progress=(lambda d, t: progress("近邻图", d, t)) if progress else None)
+        manifest = {**manifest, "avgdl": sparse.avgdl}
         _write(directory, cases, sparse, vectors, manifest,
-               {c.content_hash(): t for c, t in zip(cases, docs)})
-        return cls(cases, sparse, vectors, manifest, BuildReport(True, tokenized, embedded))
+               {c.content_hash(): t for c, t in zip(cases, docs)}, graph)
+        return cls(cases, sparse, vectors, manifest, BuildReport(True, tokenized, embedded), ann=graph)
+
+
+def case_vectors(cases: list[Case], embedder: Embedder, vector_cache_dir: Path,
+                 given: np.ndarray | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, int]:
+    """Vectors for `cases`: shipped and user caches first, `given` rows next, the embedder last
+    (newly embedded passages are saved to the user cache). Returns (matrix, newly embedded)."""
+    user_cache = vector_cache_dir / f"{_safe(embedder.name)}.npz"
+    cache = VectorCache.load(SHIPPED_VECTORS / f"{_safe(embedder.name)}.npz", user_cache)
+    if given is not None:
+        if len(given) != len(cases):
+            raise ValueError(f"预先计算的向量有 {len(given)} 行，案例有 {len(cases)} 个，应一一对应")
+        cache.vectors.update(zip((passage_key(embedder.name, case_passage(c)) for c in cases),
+                                 np.asarray(given, dtype=np.float32)))
+    vectors, embedded = embed_cases(embedder, cases, cache, progress=progress)
+    if embedded:
+        cache.save(user_cache)
+    return vectors, embedded
 
 
 def _read_manifest(directory: Path) -> dict | None:
@@ -127,10 +169,12 @@ def _load_tokens(directory: Path, fingerprint: str) -> dict[str, list[str]]:
         return {}
 
 
-def _write(directory: Path, cases, sparse, vectors, manifest, tokens) -> None:
+def _write(directory: Path, cases, sparse, vectors, manifest, tokens, graph=None) -> None:
     """Readers never see a half-written index: everything goes in before the swap."""
     with replacing_directory(directory) as tmp:
         sparse.save(tmp / "bm25")
+        if graph is not None:
+            graph.save(tmp)
         if vectors is not None:
             np.save(tmp / "vectors.npy", vectors)
         (tmp / "ids.json").write_text(json.dumps([c.id for c in cases], ensure_ascii=False), encoding="utf-8")

@@ -269,8 +269,9 @@ class CaseStore:
                      user: str | None = None, status: Status = "published") -> ImportSummary:
         """Add or update cases in one transaction; "replace" also removes cases not in `cases`.
 
-        Every imported case ends up with `status` (a case whose content is unchanged but whose
-        status differs counts as updated). Any failure rolls the whole import back, leaving the
+        New and changed cases get `status`. An unchanged case keeps a published status when
+        imported as "draft" (re-importing a spreadsheet for review must not withdraw what is
+        already live); imported as "published", an unchanged draft is published (counts as updated). Any failure rolls the whole import back, leaving the
         library, its audit log and its revision as they were.
         """
         if mode not in ("upsert", "replace"):
@@ -317,7 +318,7 @@ class CaseStore:
         unchanged = 0
         for case in items:
             old = existing.get(case.id)
-            if old == (case.content_hash(), status):
+            if old is not None and old[0] == case.content_hash() and status in (old[1], "draft"):
                 unchanged += 1
                 continue
             (new_rows if old is None else changed_rows).append(_row(case, status, user, at))

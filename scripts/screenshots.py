@@ -1,0 +1,143 @@
+"""Write PNG screenshots of the main web pages to docs/screenshots/ (desktop 1366×768 + a phone).
+
+Runs the real app on a temporary workspace (bundled library, SQLite), signs in as an editor,
+asks a few questions so the statistics have data, and photographs each page with Debian's
+chromium. Usage: .venv/bin/python scripts/screenshots.py [OUT_DIR]
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+PASSWORD = "Screenshot-2026"
+PROBLEM = "老旧小区想加装电梯，一楼住户坚决反对，协商了几次都没结果"
+OTHERS = ["小区物业跑路了，垃圾没人清，找谁？", "村里天价彩礼问题突出，怎么移风易俗", "外卖骑手进小区难，和保安经常起冲突",
+          "火星基地氧气循环泵的量子校准参数如何设置"]
+
+
+def _serve(home: Path) -> tuple[str, object, object]:
+    import uvicorn
+
+    from zhili.api import create_app
+    from zhili.service import Service
+
+    service = Service.open(f"sqlite:///{home / 'zhili.db'}")
+    service.store.users.create("wangli", PASSWORD, "editor")
+    for text in OTHERS:
+        service.recommend(text, user="wangli")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(service), host="127.0.0.1", port=port, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.05)
+    return f"http://127.0.0.1:{port}", server, service
+
+
+def _shoot(page, out: Path, name: str, full: bool = True) -> None:
+    path = out / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full)
+    print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+
+
+def _login(browser, url: str, **ctx):
+    page = browser.new_context(locale="zh-CN", **ctx).new_page()
+    page.goto(f"{url}/login")
+    page.fill("input[name=username]", "wangli")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{url}/")
+    return page
+
+
+def _search(page, text: str) -> None:
+    page.fill("textarea[name=q]", text)
+    page.click("[data-testid=search]")
+    page.wait_for_selector("[data-testid=analysis]")
+
+
+def _bad_workbook(home: Path) -> Path:
+    """Three rows, two of them wrong, as an editor's spreadsheet might be."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "案例"
+    ws.append(["编号", "标题", "省份", "层级", "年份", "问题", "做法", "领域"])
+    ws.append(["zj-2025-01", "红白理事会管住大操大办", "浙江", "村社区", 2024, "人情负担重", "村规民约约定标准", "移风易俗"])
+    ws.append(["zj-2025-02", "", "浙江", "村级", "二〇二四", "彩礼攀比", "党员带头", "移风易俗"])
+    ws.append(["zj-2025-03", "网格员上门调解", "浙江", "村社区", 2023, "邻里纠纷", "网格化调解", "邻里关系"])
+    path = home / "待导入案例.xlsx"
+    wb.save(path)
+    return path
+
+
+def main(out: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    out.mkdir(parents=True, exist_ok=True)
+    home = Path(tempfile.mkdtemp(prefix="zhili-shots-"))
+    os.environ["ZHILI_HOME"] = str(home)
+    os.environ.pop("ZHILI_DB_URL", None)
+    url, server, service = _serve(home)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            desk = {"viewport": {"width": 1366, "height": 768}}
+            page = browser.new_context(locale="zh-CN", **desk).new_page()
+            page.goto(f"{url}/login")
+            _shoot(page, out, "login", full=False)
+            page.context.close()
+
+            page = _login(browser, url, **desk)
+            _shoot(page, out, "search-empty", full=False)
+            _search(page, PROBLEM)
+            _shoot(page, out, "search-results")
+            page.locator("[data-testid=result] h3 a").first.click()
+            page.wait_for_selector("[data-testid=case-detail]")
+            _shoot(page, out, "case-detail")
+            page.goto(f"{url}/")
+            _search(page, OTHERS[-1])
+            _shoot(page, out, "search-no-fit", full=False)
+            page.goto(f"{url}/admin/cases")
+            _shoot(page, out, "admin-cases", full=False)
+            page.goto(f"{url}/admin/cases/case-0034/edit")
+            page.fill("input[name=title]", "无锡惠山区玉祁街道松涛苑安置房“加梯议事会”（修订）")
+            page.click("[data-testid=save]")
+            page.goto(f"{url}/admin/cases/case-0034/history")
+            _shoot(page, out, "admin-history", full=False)
+            page.goto(f"{url}/admin/import")
+            page.set_input_files("[data-testid=import-file]", str(_bad_workbook(home)))
+            page.click("[data-testid=import-check]")
+            page.wait_for_selector("[data-testid=import-errors]")
+            _shoot(page, out, "admin-import-errors", full=False)
+            page.goto(f"{url}/stats")
+            _shoot(page, out, "stats")
+            page.context.close()
+
+            phone = _login(browser, url, viewport={"width": 375, "height": 812}, is_mobile=True,
+                           has_touch=True, device_scale_factor=2)
+            _search(phone, PROBLEM)
+            _shoot(phone, out, "phone-search", full=False)
+            phone.evaluate("document.querySelector('.results').scrollIntoView()")
+            _shoot(phone, out, "phone-search-results", full=False)
+            phone.context.close()
+            browser.close()
+    finally:
+        server.should_exit = True
+        service.close()
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "screenshots")

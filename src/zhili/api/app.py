@@ -1,0 +1,92 @@
+"""The ASGI application: REST API under /api/v1, the web pages (when installed) at the root."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
+from fastapi import Depends, FastAPI
+from starlette.middleware.sessions import SessionMiddleware
+
+from .. import __version__ as VERSION
+from ..service import Service
+from . import errors
+from .deps import reject_nul
+from .auth import SESSION_COOKIE, SESSION_MAX_AGE, LoginLimiter, secret_key
+from .limits import UPLOAD_SUFFIXES, BodyLimit
+from .schemas import ERROR_RESPONSES
+from .settings import ApiSettings
+
+log = logging.getLogger("zhili.api")
+API_PREFIX = "/api/v1"
+
+DESCRIPTION = """基层治理实践案例匹配与决策辅助 API。
+
+* 问题匹配：`POST /api/v1/recommend`（结果与 `zhili recommend --json` 相同，另加 `query_id`）
+* 案例库：列表、查看、新建（草稿）、修改、发布/撤回、删除、历史、导入（可 `dry_run`）、导出
+* 规则包、反馈、统计、健康检查、集成令牌
+
+认证：浏览器用会话 Cookie（写操作须带 `X-CSRF-Token`），集成系统用 `Authorization: Bearer <令牌>`。
+所有错误均为 `{"error": {"code", "message", "message_en", "field"}}`。
+"""
+
+
+def _web(app: FastAPI) -> None:
+    """Pages and static files from zhili.web, when that package is installed."""
+    if importlib.util.find_spec("zhili.web") is None:  # the API runs on its own without the pages
+        return
+    try:
+        from .. import web
+    except ImportError as exc:  # a half-installed web package must not take the API down
+        log.warning("zhili.web failed to import (%s); serving the API only", exc)
+        return
+    from fastapi.staticfiles import StaticFiles
+
+    app.include_router(web.router)
+    app.state.html_errors = getattr(web, "error_page", None)  # (request, status, message) -> Response
+    app.mount("/static", StaticFiles(directory=str(web.STATIC_DIR)), name="static")
+
+
+def create_app(service: Service | None = None, settings: ApiSettings | None = None) -> FastAPI:
+    """Build the app around `service` (default: `Service.open()` on the configured database).
+
+    A service passed in stays the caller's to close; one opened here is closed on shutdown.
+    """
+    settings = settings or ApiSettings.load()
+    owned = service is None
+    service = service or Service.open()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            service.close()
+
+    app = FastAPI(title="zhili（治理）", version=VERSION, description=DESCRIPTION,
+                  docs_url="/docs", redoc_url=None, openapi_url="/openapi.json", lifespan=lifespan)
+    app.state.service = service
+    app.state.settings = settings
+    app.state.login_limiter = LoginLimiter()
+    errors.install(app)
+
+    from .routers import admin, cases, feedback, recommend, rules, session, status, transfer
+
+    # transfer before cases: /cases/export and /cases/import must win over /cases/{case_id}
+    for module in (recommend, transfer, cases, rules, feedback, status, admin, session):
+        app.include_router(module.router, prefix=API_PREFIX, dependencies=[Depends(reject_nul)],
+                           responses=ERROR_RESPONSES)
+    _web(app)
+
+    def limit_for(path: str) -> int:
+        if path.startswith(API_PREFIX) and path.endswith(UPLOAD_SUFFIXES):
+            return settings.max_upload_bytes
+        if path.startswith(API_PREFIX):
+            return settings.max_body_bytes
+        return settings.max_upload_bytes  # web forms may upload files too
+
+    app.add_middleware(SessionMiddleware, secret_key=secret_key(), session_cookie=SESSION_COOKIE,
+                       max_age=SESSION_MAX_AGE, same_site="lax", https_only=settings.session_https_only)
+    app.add_middleware(BodyLimit, limit_for=limit_for)  # outermost: refuse before anything reads
+    return app

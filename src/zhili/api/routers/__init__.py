@@ -1,0 +1,1 @@
+"""One router per resource; `zhili.api.app` mounts them under /api/v1."""

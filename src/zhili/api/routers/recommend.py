@@ -1,0 +1,102 @@
+"""Problem → recommended cases: one at a time, or a file of work orders."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import ValidationError
+
+from ...engine import EmptyLibraryError, QueryError
+from ...service import Service
+from ...workorders import DEFAULT_TOP, WorkOrderFileError, read_workorders
+from ..auth import Searcher
+from ..deps import engine_error, get_service, require_json, require_multipart
+from ..errors import ApiError
+from ..schemas import FilterFields, RecommendRequest, RecommendResponse
+from ..uploads import read_upload
+
+router = APIRouter(tags=["问题匹配"])
+NDJSON = "application/x-ndjson"
+
+
+@router.post("/recommend", response_model=RecommendResponse, dependencies=[Depends(require_json)],
+             summary="为问题描述推荐实践案例")
+def recommend(body: RecommendRequest, user: Any = Searcher,
+              service: Service = Depends(get_service)) -> JSONResponse:
+    """与 `zhili recommend --json` 输出相同，另加 `query_id`（用于反馈）。查询文本脱敏后记录。"""
+    try:
+        query_id, answer = service.recommend(body.text, top=body.top, filters=body.filters(), user=user)
+    except (QueryError, EmptyLibraryError, ValidationError) as exc:
+        raise engine_error(exc) from None
+    return JSONResponse({"query_id": query_id, **answer.model_dump(mode="json")})
+
+
+def _row_error(row: int | None, field: str, reason: str, order_id: Any = None) -> dict[str, Any]:
+    where = f"第 {row} 行" if row is not None else (f"工单 {order_id}" if order_id is not None else "文件")
+    return {"id": order_id, "row": row, "field": field or None, "message": f"{where}：{reason}"}
+
+
+def _answers(service: Service, orders: list[Any], top: int, user: Any) -> Iterator[dict[str, Any]]:
+    """One item per work order: its answer, or the error that order hit."""
+    for order in orders:
+        try:
+            filters = FilterFields.model_validate(order.filters).filters()
+            # a row's own top wins; the reader fills in its default (10) when a row has none
+            own = order.top if order.top not in (None, DEFAULT_TOP) else None
+            query_id, answer = service.recommend(order.text, top=own or top, filters=filters, user=user)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(map(str, err.get("loc", ()))) or "filters"
+            yield {"error": _row_error(None, field, str(err.get("msg", "")).removeprefix("Value error, "),
+                                       order.id)}
+            continue
+        except QueryError as exc:
+            yield {"error": _row_error(None, "text", str(exc), order.id)}
+            continue
+        yield {"id": order.id, "query_id": query_id, **answer.model_dump(mode="json")}
+
+
+@router.post("/recommend/batch", dependencies=[Depends(require_multipart)],
+             summary="批量推荐：上传工单文件（JSONL 或 CSV）",
+             responses={200: {"content": {"application/json": {}, NDJSON: {}},
+                              "description": "JSON：{count, results, errors}；Accept: application/x-ndjson 时每行一个结果或错误"}})
+def recommend_batch(request: Request, file: UploadFile = File(..., description="工单文件：.jsonl 或 .csv，字段 id、text（可选 top、province、level、domain）"),
+                    top: int = Form(10, ge=1, le=200), user: Any = Searcher,
+                    service: Service = Depends(get_service)) -> Any:
+    """每个工单一行结果（含 `query_id`）；有问题的行单独报错（行号、字段、原因），不影响其他行。"""
+    data = read_upload(file, request.app.state.settings.max_upload_bytes)
+    filename = file.filename or "upload.jsonl"
+    try:
+        orders, problems = read_workorders(data, filename)
+    except WorkOrderFileError as exc:
+        rows = [_row_error(p.row, p.field, p.reason) for p in exc.errors]
+        raise ApiError(422, "invalid_file", rows[0]["message"] if rows else "工单文件无法读取",
+                       "The work-order file cannot be used", field="file", extra={"rows": rows}) from None
+    errors = [_row_error(p.row, p.field, p.reason) for p in problems]
+    limit = request.app.state.settings.max_batch_rows
+    if len(orders) > limit:
+        raise ApiError(413, "too_many_rows", f"工单过多：{len(orders)} 条，超过单次 {limit} 条上限，请拆分后提交",
+                       f"{len(orders)} work orders; at most {limit} per request", field="file")
+    if not orders:
+        raise ApiError(422, "invalid_file", errors[0]["message"] if errors else "文件中没有工单",
+                       "No usable work order in the file", field="file", extra={"rows": errors})
+    try:
+        service.engine()  # an empty library fails the request once, not every row
+    except EmptyLibraryError as exc:
+        raise engine_error(exc) from None
+    if NDJSON in request.headers.get("accept", ""):
+        def lines() -> Iterator[bytes]:
+            for e in errors:
+                yield (json.dumps({"error": e}, ensure_ascii=False) + "\n").encode("utf-8")
+            for item in _answers(service, orders, top, user):
+                yield (json.dumps(item, ensure_ascii=False) + "\n").encode("utf-8")
+        return StreamingResponse(lines(), media_type=NDJSON)
+    results: list[dict[str, Any]] = []
+    for item in _answers(service, orders, top, user):
+        (errors.append(item["error"]) if "error" in item else results.append(item))
+    errors.sort(key=lambda e: (e["row"] is not None, e["row"] or 0))
+    return JSONResponse({"count": len(results), "results": results, "errors": errors})

@@ -1,0 +1,42 @@
+"""Server settings: `[api]` in `$ZHILI_HOME/zhili.toml`, each with a default that is safe to run."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, fields
+
+from .. import config
+
+MB = 1024 * 1024
+
+
+@dataclass
+class ApiSettings:
+    """Limits and policies of the HTTP service."""
+
+    require_login_for_search: bool = False  # True: recommend/search/case reading need a login
+    max_body_bytes: int = 1 * MB            # JSON requests
+    max_upload_bytes: int = 20 * MB         # case imports and batch work orders
+    max_batch_rows: int = 1000              # work orders per batch request
+    session_https_only: bool = False        # set True behind HTTPS so the cookie is never sent in clear
+
+    @classmethod
+    def load(cls) -> "ApiSettings":
+        settings = cls()
+        cfg = config.home() / "zhili.toml"
+        if not cfg.is_file():
+            return settings
+        try:
+            data = tomllib.loads(cfg.read_text(encoding="utf-8")).get("api", {})
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{cfg}: 设置文件格式错误（{exc}）") from exc
+        known = {f.name: f for f in fields(cls)}
+        unknown = set(data) - set(known)
+        if unknown:
+            raise ValueError(f"{cfg}: [api] 中有未知设置 {sorted(unknown)}")
+        for key, value in data.items():
+            expected = type(getattr(settings, key))
+            if type(value) is not expected:
+                raise ValueError(f"{cfg}: [api] {key} 应为 {expected.__name__}，收到 {value!r}")
+            setattr(settings, key, value)
+        return settings

@@ -1,0 +1,42 @@
+"""`zhili serve`: the web pages and REST API on one port (uvicorn)."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="监听地址（0.0.0.0 表示对局域网开放）"),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="端口"),
+    log_level: str = typer.Option("info", "--log-level", help="日志级别：debug/info/warning/error"),
+) -> None:
+    """启动网页与 API 服务（案例匹配、案例库管理、统计）。"""
+    import uvicorn
+
+    from ..api import create_app
+    from ..service import Service
+
+    out, err = Console(highlight=False), Console(stderr=True, highlight=False)
+    try:
+        service = Service.open()
+    except Exception as exc:  # noqa: BLE001 - shown with its cause, then exit
+        err.print(f"无法打开数据库：{exc}", style="red", markup=False)
+        raise typer.Exit(2) from exc
+    try:
+        with out.status("正在加载案例库、索引和规则……"):
+            service.refresh()
+        out.print(f"已加载 {service.state.cases} 个已发布案例。")
+    except Exception as exc:  # noqa: BLE001 - the server still starts (health says why)
+        err.print(f"案例库或索引暂不可用：{exc}", style="yellow", markup=False)
+    if service.store.users.list() == []:
+        out.print("提示：还没有任何账号，请先运行 zhili users create 用户名 --role admin 创建管理员。")
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    out.print(f"[bold green]zhili 服务已启动[/]：http://{shown}:{port}/　"
+              f"API 文档：http://{shown}:{port}/docs　（按 Ctrl+C 停止）")
+    if host in ("0.0.0.0", "::"):
+        out.print("注意：服务对所有网络开放，请确保只在内网使用，并在 zhili.toml 的 [api] 中按需设置。")
+    try:
+        uvicorn.run(create_app(service), host=host, port=port, log_level=log_level, access_log=False)
+    finally:
+        service.close()

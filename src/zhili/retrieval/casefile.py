@@ -1,0 +1,68 @@
+"""Cases on disk by position: one JSON line per case plus an offsets array, read on demand.
+
+10^6 pydantic `Case` objects need ~5 GB; a query only ever shows ten of them and ranks a few
+hundred. So a large index keeps the cases in `cases.jsonl` (the same JSON as the library) with
+`offsets.npy` (int64 start of each line, memory-mapped) and parses only the rows it needs.
+"""
+
+from __future__ import annotations
+
+import mmap
+from pathlib import Path
+from typing import IO, Iterable, Sequence
+
+import numpy as np
+
+from ..cases import Case
+
+DATA = "cases.jsonl"
+OFFSETS = "offsets.npy"
+
+
+class CaseFileWriter:
+    """Appends cases in position order; `close()` writes the offsets."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self._out: IO[bytes] = open(directory / DATA, "wb")
+        self._offsets: list[int] = []
+        self._pos = 0
+
+    def add(self, case: Case) -> None:
+        line = case.model_dump_json().encode("utf-8") + b"\n"
+        self._offsets.append(self._pos)
+        self._out.write(line)
+        self._pos += len(line)
+
+    def close(self) -> None:
+        self._out.close()
+        np.save(self.directory / OFFSETS, np.asarray(self._offsets + [self._pos], dtype=np.int64))
+
+    @classmethod
+    def write(cls, directory: Path, cases: Iterable[Case]) -> None:
+        w = cls(directory)
+        for c in cases:
+            w.add(c)
+        w.close()
+
+
+class CaseFile:
+    """Random access to the cases written by `CaseFileWriter`."""
+
+    def __init__(self, directory: Path):
+        self.offsets = np.load(directory / OFFSETS, mmap_mode="r")
+        self._file = open(directory / DATA, "rb")
+        size = int(self.offsets[-1])
+        self._map = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def get(self, row: int) -> Case:
+        start, end = int(self.offsets[row]), int(self.offsets[row + 1])
+        return Case.model_validate_json(self._map[start:end])
+
+    __getitem__ = get
+
+    def many(self, rows: Sequence[int]) -> list[Case]:
+        return [self.get(int(r)) for r in rows]

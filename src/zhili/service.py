@@ -1,0 +1,202 @@
+"""The long-running side of zhili: one Store plus the Engine that matches its published cases.
+
+A web server answers many requests from many threads while editors change the library, so the
+index must follow the database without ever serving a half-built engine:
+
+* every call to `engine()` compares `store.cases.revision()` (cheap) with the revision the
+  current engine was built from; on a change it rebuilds (incrementally through
+  `Engine.updated` when available, else `Engine.from_cases`, which reuses cached tokens and
+  vectors) and swaps the reference in one assignment — requests already running keep the engine
+  they started with;
+* writes made through this process call `refresh()` themselves, so a saved case is searchable
+  in the very next request; writes by another process are noticed on the next request;
+* the bundled embedder is one native model shared by the whole process and not known to be
+  thread-safe, so every embedding call (queries, and passages during a rebuild) runs under
+  `EMBED_LOCK`.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from . import config
+from .answer import Answer
+from .cases import Case
+from .engine import Engine
+from .retrieval.filters import Filters
+
+if TYPE_CHECKING:
+    from .store import Store
+
+log = logging.getLogger(__name__)
+
+EMBED_LOCK = threading.RLock()
+"""Serialises use of the (process-wide, shared) embedding model across request threads."""
+
+
+@dataclass(frozen=True)
+class EngineState:
+    """What `health` reports about the serving engine."""
+
+    revision: str | None
+    cases: int
+    built_at: float | None
+    build_seconds: float | None
+    incremental: bool
+    dense: bool
+
+
+def _locked(fn: Callable[..., Any], lock: threading.RLock) -> Callable[..., Any]:
+    @functools.wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return fn(*args, **kwargs)
+    return call
+
+
+def username_of(user: Any) -> str | None:
+    """Store calls take a user name; callers may hold a User, a name or nobody."""
+    if user is None or isinstance(user, str):
+        return user
+    return getattr(user, "username", None)
+
+
+class Service:
+    """A Store and the Engine over its published cases, safe to share between request threads."""
+
+    def __init__(self, store: "Store", *, index_dir: Path | None = None,
+                 rules_dir: Path | None = None) -> None:
+        self.store = store
+        self.index_dir = index_dir or config.home() / "index" / "library"
+        self.rules_dir = rules_dir
+        self._engine: Engine | None = None
+        self._revision: str | None = None
+        self._hashes: dict[str, str] = {}  # id → content hash of what the serving engine matches
+        self._reload = threading.Lock()
+        self.state = EngineState(None, 0, None, None, False, False)
+
+    @classmethod
+    def open(cls, db_url: str | None = None, **kwargs: Any) -> "Service":
+        """Open the store for `db_url` (default: ZHILI_DB_URL or the workspace SQLite file)."""
+        from .store import Store
+
+        return cls(Store.open(db_url), **kwargs)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> "Service":
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # ---------------------------------------------------------------- the engine
+    def engine(self) -> Engine:
+        """The engine for the current published library.
+
+        When the library changed, this request rebuilds it — unless another thread is already
+        rebuilding, in which case the current engine answers meanwhile (a large library's
+        rebuild must not stall every request). Writers call `refresh()`, which waits, so their
+        own change is always in the next request.
+        """
+        current = self._engine
+        if current is not None and self.store.cases.revision() == self._revision:
+            return current
+        if current is None:
+            return self.refresh()
+        if not self._reload.acquire(blocking=False):
+            return current
+        try:
+            return self._refresh_locked(force=False)
+        finally:
+            self._reload.release()
+
+    def refresh(self, force: bool = False) -> Engine:
+        """Bring the engine up to the database's revision now (waiting for a rebuild already
+        under way); returns the engine in use. A failed rebuild raises and leaves the previous
+        engine serving."""
+        with self._reload:
+            return self._refresh_locked(force)
+
+    def _refresh_locked(self, force: bool) -> Engine:
+        """Rebuild if the revision moved (or `force`); the caller holds `_reload`.
+
+        The revision is read before the cases, so a write racing the rebuild only causes one
+        more rebuild on the next request, never a stale engine marked current.
+        """
+        revision = self.store.cases.revision()
+        if self._engine is not None and revision == self._revision and not force:
+            return self._engine
+        start = time.perf_counter()
+        engine, hashes, incremental = self._rebuild(self._engine, force)
+        self._guard(engine)
+        self._engine, self._revision, self._hashes = engine, revision, hashes
+        self.state = EngineState(revision, len(hashes), time.time(), round(time.perf_counter() - start, 3),
+                                 incremental, engine.embedder is not None)
+        log.info("engine at revision %s: %d cases (%s, %.3f s)", revision, len(hashes),
+                 "incremental" if incremental else "rebuilt", self.state.build_seconds)
+        return engine
+
+    def _published_hashes(self) -> tuple[dict[str, str], list[Case] | None]:
+        """id → content hash of every published case; also the cases when they had to be read.
+
+        A store offering `published_hashes()` answers from one narrow column (large libraries
+        need not be loaded on every edit); otherwise the cases are read and hashed here.
+        """
+        cases = self.store.cases
+        if hasattr(cases, "published_hashes"):
+            return dict(cases.published_hashes()), None
+        published = cases.published()
+        return {c.id: c.content_hash() for c in published}, published
+
+    def _rebuild(self, old: Engine | None, force: bool) -> tuple[Engine, dict[str, str], bool]:
+        """A delta update when the engine supports it and little changed, else a full build.
+
+        The diff is taken against `self._hashes` (what the serving engine was given), not the
+        engine's own case list, which a delta-updated engine need not keep current.
+        """
+        hashes, published = self._published_hashes()
+        with EMBED_LOCK:  # new passages are embedded by the same shared model
+            if old is not None and not force and hasattr(old, "updated") and hashes:
+                before = self._hashes
+                changed_ids = [cid for cid, h in hashes.items() if before.get(cid) != h]
+                removed = sorted(set(before) - set(hashes))
+                if len(changed_ids) + len(removed) <= max(1, len(hashes) // 2):
+                    wanted = set(changed_ids)
+                    changed = ([c for c in published if c.id in wanted] if published is not None
+                               else [self.store.cases.get(cid) for cid in sorted(wanted)])
+                    changed = [c for c in changed if c is not None]  # removed since: next revision
+                    return old.updated(changed, removed), hashes, True
+            if published is None:
+                published = self.store.cases.published()
+            return (Engine.from_cases(published, self.index_dir, rules_dir=self.rules_dir),
+                    {c.id: c.content_hash() for c in published}, False)
+
+    @staticmethod
+    def _guard(engine: Engine) -> None:
+        """Query embedding mutates the engine's query cache and calls the shared model: one at a time."""
+        if not getattr(engine.query_vector, "_zhili_locked", False):
+            guarded = _locked(engine.query_vector, EMBED_LOCK)
+            guarded._zhili_locked = True  # type: ignore[attr-defined]
+            engine.query_vector = guarded  # type: ignore[method-assign]
+
+    # ---------------------------------------------------------------- answering
+    def recommend(self, text: str, top: int = 10, filters: Filters | dict | None = None,
+                  user: Any = None) -> tuple[str, Answer]:
+        """Answer a problem and log it (masked, by the store); returns (query id, answer).
+
+        Raises QueryError / EmptyLibraryError from the engine and pydantic's ValidationError for
+        bad filters — nothing is logged then.
+        """
+        filters = filters if isinstance(filters, Filters) else Filters.model_validate(filters or {})
+        answer = self.engine().recommend(text, top_k=top, filters=filters)
+        query_id = self.store.queries.record(text, filters.model_dump(exclude_defaults=True), answer,
+                                             user=username_of(user))
+        return query_id, answer

@@ -1,0 +1,19 @@
+"""Chinese web pages (server-rendered, Jinja2) for cadres on office PCs and phones.
+
+Everything — CSS, JS, fonts fallback — is served from `/static`: government office networks are
+often offline, so no page may depend on a CDN. `zhili.api.create_app` includes `router` and mounts
+`STATIC_DIR` at `/static`.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from .pages import admin, auth_pages, cases, imports, search, stats
+from .templating import STATIC_DIR, templates
+
+router = APIRouter(include_in_schema=False)
+for _page in (search, cases, admin, imports, stats, auth_pages):
+    router.include_router(_page.router)
+
+__all__ = ["router", "STATIC_DIR", "templates"]

@@ -1,0 +1,97 @@
+"""What every page needs from the app: the service, the signed-in user, role and CSRF checks.
+
+`zhili.api` imports this package to mount it, so `zhili.api.auth` is imported lazily here;
+a top-level import would make `import zhili.web` before `import zhili.api` circular.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.exceptions import HTTPException
+
+if TYPE_CHECKING:
+    from ..service import Service
+
+def auth() -> Any:
+    """The `zhili.api.auth` module (lazy; see module docstring)."""
+    from ..api import auth as module
+
+    return module
+
+
+def service(request: Request) -> "Service":
+    return request.app.state.service
+
+
+def user_of(request: Request) -> Any:
+    """The signed-in user or None (`current_user` caches it on the request; login/logout update it)."""
+    return auth().current_user(request)
+
+
+def has_role(user: Any, role: str) -> bool:
+    """Roles are ordered: admin ⊃ editor ⊃ viewer (the API's own rule, so both agree)."""
+    return bool(auth().role_at_least(user, role))
+
+
+def role_label(role: str) -> str:
+    return auth().ROLE_LABELS.get(role, role)
+
+
+def gate(request: Request, role: str = "viewer") -> Any:
+    """The user if allowed, else the response to send: login redirect or the 403 page.
+
+    Pages return the response as-is; an exception would reach the API's JSON error handler.
+    """
+    user = user_of(request)
+    if user is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+    if not has_role(user, role):
+        from .templating import templates
+
+        return templates.TemplateResponse(
+            request, "message.html",
+            {"title": "无权访问", "message": f"此页面需要“{role_label(role)}”及以上权限，"
+             f"您当前的角色是“{role_label(user.role)}”。请联系管理员开通。"},
+            status_code=403)
+    return user
+
+
+def reader(request: Request) -> Any:
+    """For search and case pages: the user (None = anonymous) or the login redirect.
+
+    Follows the API's `require_login_for_search` setting so pages and REST agree on who may read.
+    """
+    settings = getattr(request.app.state, "settings", None)
+    if user_of(request) is None and not getattr(settings, "require_login_for_search", True):
+        return None
+    return gate(request, "viewer")
+
+
+def username(user: Any) -> str | None:
+    return getattr(user, "username", None)
+
+
+async def csrf_problem(request: Request) -> Response | None:
+    """None when the request carries a valid CSRF token, else the Chinese error page (403).
+
+    `verify_csrf` raises the API's JSON error; a person at a browser gets a page instead.
+    """
+    try:
+        await auth().verify_csrf(request)
+    except HTTPException:
+        from .templating import templates
+
+        return templates.TemplateResponse(
+            request, "message.html",
+            {"title": "表单已失效", "message": "表单校验码（CSRF）无效或已过期，请刷新页面后重新提交。"},
+            status_code=403)
+    return None
+
+
+def csrf_token(request: Request) -> str:
+    return auth().csrf_token(request)

@@ -1,0 +1,93 @@
+"""批量导入: upload → per-row error report or preview (nothing saved) → confirm → one transaction."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from ...cases import Case
+from ...cases.errors import CaseFileError, field_label
+from ...cases.io import read_cases
+from .. import uploads
+from ..deps import csrf_problem, gate, service
+from ..forms import FormError, text_field
+from ..templating import templates
+
+router = APIRouter(prefix="/admin")
+PREVIEW_ROWS = 200
+STATUSES = ("draft", "published")
+
+
+def _page(request: Request, status_code: int = 200, **ctx: object) -> Response:
+    return templates.TemplateResponse(request, "admin/import.html", ctx, status_code=status_code)
+
+
+def _errors(exc: CaseFileError) -> list[dict[str, object]]:
+    return [{"row": e.row, "field": field_label(e.field), "reason": e.reason} for e in exc.errors]
+
+
+@router.get("/import", response_class=HTMLResponse)
+def import_form(request: Request) -> Response:
+    user = gate(request, "editor")
+    if isinstance(user, Response):
+        return user
+    return _page(request)
+
+
+@router.post("/import", response_class=HTMLResponse)
+async def import_preview(request: Request) -> Response:
+    """Validate the whole file; show every bad row, or the cases that would be saved."""
+    user = gate(request, "editor")
+    if isinstance(user, Response):
+        return user
+    form = await request.form()
+    if bad := await csrf_problem(request):
+        return bad
+    file = form.get("file")
+    if not isinstance(file, UploadFile) or not file.filename:
+        return _page(request, 422, error="请选择要导入的文件（.xlsx、.csv 或 .jsonl）")
+    data = await file.read(uploads.MAX_UPLOAD + 1)
+    try:
+        pending = await run_in_threadpool(uploads.save, data, file.filename, user.username)
+    except uploads.UploadError as exc:
+        return _page(request, 422, error=str(exc), filename=file.filename)
+    except CaseFileError as exc:
+        return _page(request, 422, errors=_errors(exc), filename=file.filename)
+    try:
+        cases: list[Case] = await run_in_threadpool(read_cases, pending.path)
+    except CaseFileError as exc:
+        uploads.discard(pending)
+        return _page(request, 422, errors=_errors(exc), filename=file.filename)
+    known = set(await run_in_threadpool(service(request).store.cases.ids))
+    existing = {c.id for c in cases if c.id in known}
+    return _page(request, preview=cases[:PREVIEW_ROWS], total=len(cases), existing=existing,
+                 token=pending.token, filename=file.filename)
+
+
+@router.post("/import/confirm", response_class=HTMLResponse)
+async def import_confirm(request: Request) -> Response:
+    user = gate(request, "editor")
+    if isinstance(user, Response):
+        return user
+    form = await request.form()
+    if bad := await csrf_problem(request):
+        return bad
+    status = form.get("status")
+    if status not in STATUSES:
+        return _page(request, 422, error="未知的导入状态，应为“草稿”或“直接发布”")
+    try:
+        pending = uploads.load(text_field(form, "token", 64), user.username)
+        cases = await run_in_threadpool(read_cases, pending.path)
+    except (uploads.UploadError, FormError) as exc:
+        return _page(request, 422, error=str(exc))
+    except CaseFileError as exc:  # the file changed on disk since the preview: report, save nothing
+        return _page(request, 422, errors=_errors(exc), filename="")
+    try:
+        summary = await run_in_threadpool(service(request).store.cases.import_cases, cases, "upsert",
+                                          user=user.username, status=status)
+    except ValueError as exc:
+        return _page(request, 422, error=f"导入失败，未保存任何案例：{exc}")
+    uploads.discard(pending)
+    return _page(request, done=str(summary), total=len(cases), status=status, filename=pending.filename)

@@ -1,0 +1,137 @@
+"""问题匹配 and 案例详情 in a real browser: explained results, feedback, exports, no-fit, phone."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from web_helpers import login
+
+PROBLEM = "老旧小区想加装电梯，一楼住户坚决反对，协商了几次都没结果"
+NONSENSE = "火星基地氧气循环泵的量子校准参数如何设置"
+
+
+def search(page, site, text: str) -> None:
+    page.goto(f"{site.url}/")
+    page.fill("textarea[name=q]", text)
+    page.click("[data-testid=search]")
+    page.wait_for_selector("[data-testid=analysis]")
+
+
+def test_search_shows_explained_results(browser, site, viewer_page):
+    page = viewer_page
+    search(page, site, PROBLEM)
+    cards = page.locator("[data-testid=result]")
+    assert cards.count() == 10
+    first = cards.first
+    # matched terms are highlighted inside the case text and listed under 匹配依据
+    assert first.locator("dd mark.hit").count() > 0
+    why = first.locator("[data-testid=why]").inner_text()
+    assert "命中词" in why and "加装电梯" in why
+    assert "规则加分" in why and "领域加分" in why  # rules that fired, with their reasons
+    # the answer-level panel shows what the engine decided for this problem
+    expected = site.service.engine().recommend(PROBLEM, top_k=10)
+    assert [c.get_attribute("data-case") for c in cards.all()] == [r.case_id for r in expected.results]
+    routing = page.locator("[data-testid=routing]").inner_text()
+    assert f"牵头{expected.routing.lead}" in routing.replace(" ", "").replace("\n", "")
+    assert all(s in routing for s in expected.routing.supporting)
+    risk = page.locator("[data-testid=risk]").inner_text()
+    assert f"风险等级：{expected.risk.level}" in risk and expected.risk.procedures
+    assert all(p in risk for p in expected.risk.procedures)
+    assert "机制引领" in page.locator("[data-testid=suggestions]").inner_text()
+    assert page.locator("[data-testid=rule-trace] tbody tr").count() == len(expected.rule_trace)
+    # the 四个引领 tab shows only cards of that dimension
+    page.click("button.tab[data-tab=组织引领]")
+    visible = [c for c in cards.all() if c.is_visible()]
+    assert visible and len(visible) < 10
+    assert all("组织引领" in c.get_attribute("data-lead") for c in visible)
+    page.click("button.tab[data-tab='']")
+    assert len([c for c in cards.all() if c.is_visible()]) == 10
+
+
+def test_user_text_is_escaped(site, viewer_page):
+    page = viewer_page
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    search(page, site, '<img src=x onerror="alert(1)">小区加装电梯 <b>粗体</b>')
+    assert page.locator("textarea[name=q]").input_value().startswith("<img src=x")
+    assert page.locator("img[src=x]").count() == 0 and page.locator("main b:text('粗体')").count() == 0
+    assert dialogs == []
+
+
+def test_feedback_is_stored_with_the_query(site, viewer_page):
+    page = viewer_page
+    search(page, site, PROBLEM)
+    first = page.locator("[data-testid=result]").first
+    case_id = first.get_attribute("data-case")
+    query_id = first.locator("input[name=query_id]").get_attribute("value")
+    first.locator("button[value=helpful]").click()
+    status = first.locator(".fb-status")
+    status.filter(has_text="已记录：有帮助").wait_for()
+    stored = site.service.store.feedback.list(query_id=query_id)
+    assert [(f.case_id, f.verdict, f.user) for f in stored] == [(case_id, "helpful", "viewer1")]
+    logged = site.service.store.queries.get(query_id)
+    assert logged is not None and case_id in logged.top_case_ids
+
+
+def test_case_detail_with_similar_cases(site, viewer_page):
+    page = viewer_page
+    search(page, site, PROBLEM)
+    first = page.locator("[data-testid=result]").first
+    case_id, title = first.get_attribute("data-case"), first.locator("h3 a").inner_text()
+    first.locator("h3 a").click()
+    page.wait_for_url(re.compile(rf".*/cases/{case_id}$"))
+    detail = page.locator("[data-testid=case-detail]")
+    assert detail.locator("h1").inner_text() == title
+    assert "问题" in detail.inner_text() and "做法" in detail.inner_text()
+    assert page.locator("[data-testid=source] a").get_attribute("href").startswith("http")
+    similar = page.locator("[data-testid=similar] a")
+    assert similar.count() == 5
+    assert f"/cases/{case_id}" not in [a.get_attribute("href") for a in similar.all()]
+
+
+def test_export_word_and_print(site, viewer_page):
+    from docx import Document
+
+    page = viewer_page
+    search(page, site, PROBLEM)
+    top_title = page.locator("[data-testid=result] h3 a").first.inner_text()
+    with page.expect_download() as info:
+        page.click("[data-testid=export-docx]")
+    download = info.value
+    assert download.suggested_filename.endswith(".docx")
+    doc = Document(io.BytesIO(open(download.path(), "rb").read()))
+    text = "\n".join(p.text for p in doc.paragraphs) + "\n".join(
+        c.text for t in doc.tables for row in t.rows for c in row.cells)
+    assert top_title in text
+    assert "加装电梯" in text
+    with page.expect_popup() as popup_info:
+        page.click("[data-testid=export-print]")
+    printable = popup_info.value
+    printable.wait_for_load_state()
+    assert top_title in printable.content()
+    printable.close()
+
+
+def test_no_fit_state_is_clear_and_logged(site, viewer_page):
+    page = viewer_page
+    search(page, site, NONSENSE)
+    banner = page.locator("[data-testid=no-fit]")
+    assert banner.is_visible() and "暂无高度匹配" in banner.inner_text()
+    assert page.locator("[data-testid=result].weak").count() == page.locator("[data-testid=result]").count()
+    backlog = site.service.store.queries.no_fit(10)
+    assert any("火星基地" in q.text for q in backlog)
+
+
+def test_phone_viewport_has_no_horizontal_scroll(browser, site):
+    page = login(browser, site, "viewer1", viewport={"width": 375, "height": 800}, is_mobile=True,
+                 has_touch=True, device_scale_factor=2)
+    try:
+        search(page, site, PROBLEM)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 375, f"页面宽 {width}px，超出手机屏宽 375px"
+        page.locator("[data-testid=result] h3 a").first.click()
+        page.wait_for_selector("[data-testid=case-detail]")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    finally:
+        page.context.close()

@@ -1,0 +1,35 @@
+"""Helpers shared by the web tests (imported by name: tests/web is on sys.path under pytest)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+CHROMIUM = Path("/usr/bin/chromium")
+PASSWORD = "Test-pass-2026"
+
+
+@dataclass
+class Site:
+    url: str
+    home: Path
+    service: Any  # zhili.service.Service, for checking what was stored
+
+
+def login(browser: Any, site: Site, username: str, **context_args: Any) -> Any:
+    """A fresh browser context (own cookies) signed in as `username`; returns its page."""
+    context = browser.new_context(locale="zh-CN", accept_downloads=True, **context_args)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.goto(f"{site.url}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r".*/$"))
+    return page
+
+
+def csrf_of(page: Any) -> str:
+    return page.locator("input[name=csrf_token]").first.get_attribute("value")
