@@ -232,3 +232,12 @@ def test_error_collection_stops_at_cap(tmp_path: Path) -> None:
     path = _jsonl(tmp_path / "junk.jsonl", ["not json"] * 1500)
     errors = _errors(path)
     assert len(errors) == 1001 and "已停止检查" in errors[-1].reason
+
+
+@pytest.mark.parametrize("field,value", [("title", "标\x00题"), ("mechanisms", ["议事\x00会"]),
+                                         ("source", {"name": "来\x00源", "url": "https://example.org"})])
+def test_nul_in_any_field_is_a_row_error(tmp_path: Path, field: str, value: object) -> None:
+    bad = {**GOOD, "id": "bad-1", field: value}
+    path = _jsonl(tmp_path / "nul.jsonl", [json.dumps(GOOD, ensure_ascii=False), json.dumps(bad, ensure_ascii=False)])
+    [err] = _errors(path)
+    assert err.row == 2 and err.field == field and "空字符" in err.reason

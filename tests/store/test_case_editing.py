@@ -200,3 +200,15 @@ def test_concurrent_writers_never_lose_a_revision(store: Store, bundled_cases: l
         list(pool.map(write, range(12)))
     assert int(store.cases.revision()) == start + 12
     assert store.cases.count("published") == 235 and len(store.audit.recent(1000)) == 223 + 12
+
+
+def test_published_hashes_follow_status_and_content(store: Store, bundled_cases: list[Case]) -> None:
+    cases = store.cases
+    hashes = cases.published_hashes()
+    assert hashes == {c.id: c.content_hash() for c in bundled_cases}
+    edited = bundled_cases[0].model_copy(update={"title": "改了标题"})
+    cases.update(edited, "u")
+    cases.set_status(bundled_cases[1].id, "draft", "u")
+    after = cases.published_hashes()
+    assert after[edited.id] == edited.content_hash() != hashes[edited.id]
+    assert bundled_cases[1].id not in after and len(after) == len(hashes) - 1

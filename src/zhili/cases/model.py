@@ -104,10 +104,11 @@ class Case(BaseModel):
             raise ValueError(f"未知引领维度：{'、'.join(bad)}（应为 {'/'.join(LEADERSHIP)}）")
         return v
 
-    @field_validator("problem", "practice")
+    @field_validator("*", mode="before")
     @classmethod
-    def _no_nul(cls, v: str) -> str:
-        if "\x00" in v:
+    def _no_nul(cls, v: Any) -> Any:
+        """No field may carry a NUL: PostgreSQL refuses it mid-import and it signals a broken file."""
+        if _has_nul(v):
             raise ValueError("文本中含有空字符 (NUL)，文件可能已损坏或不是文本")
         return v
 
@@ -124,6 +125,16 @@ class Case(BaseModel):
         """Stable hash of everything that can change matching; keys index and vector caches."""
         payload = json.dumps(self.model_dump(mode="json"), ensure_ascii=False, sort_keys=True)
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def case_from_record(record: dict[str, Any]) -> Case:

@@ -186,6 +186,13 @@ class CaseStore:
             total = conn.execute(total_q).scalar_one()
             return [record_of(r) for r in conn.execute(rows_q)], total
 
+    def published_hashes(self) -> dict[str, str]:
+        """id → content hash of every published case: one narrow query, so a service can tell
+        which cases changed without loading a large library."""
+        with self.engine.connect() as conn:
+            return dict(conn.execute(select(cases_table.c.id, cases_table.c.content_hash)
+                                     .where(cases_table.c.status == "published")).all())
+
     def library_hash(self) -> str:
         """sha256 over the sorted (id, content_hash) of published cases: changes iff the matched library does."""
         h = hashlib.sha256()
