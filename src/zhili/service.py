@@ -27,8 +27,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from . import config
 from .answer import Answer
-from .cases import Case
-from .engine import Engine
+from .engine import EmptyLibraryError, Engine
 from .retrieval.filters import Filters
 
 if TYPE_CHECKING:
@@ -144,40 +143,58 @@ class Service:
                  "incremental" if incremental else "rebuilt", self.state.build_seconds)
         return engine
 
-    def _published_hashes(self) -> tuple[dict[str, str], list[Case] | None]:
-        """id → content hash of every published case; also the cases when they had to be read.
-
-        A store offering `published_hashes()` answers from one narrow column (large libraries
-        need not be loaded on every edit); otherwise the cases are read and hashed here.
-        """
+    def _published_hashes(self) -> dict[str, str]:
+        """id → content hash of every published case, from the hash column alone: a library
+        change costs one narrow query, never loading every case."""
         cases = self.store.cases
         if hasattr(cases, "published_hashes"):
-            return dict(cases.published_hashes()), None
-        published = cases.published()
-        return {c.id: c.content_hash() for c in published}, published
+            return dict(cases.published_hashes())
+        from .retrieval.large import StoreSource
+
+        return StoreSource(cases).rows()
 
     def _rebuild(self, old: Engine | None, force: bool) -> tuple[Engine, dict[str, str], bool]:
         """A delta update when the engine supports it and little changed, else a full build.
+        Returns (engine, id → hash of what it matches, whether it was a delta)."""
+        hashes = self._published_hashes()
+        with EMBED_LOCK:  # new passages are embedded by the same shared model
+            if old is not None and not force and hasattr(old, "updated") and hashes:
+                engine = self._delta(old, hashes)
+                if engine is not None:
+                    return engine, hashes, True
+            return self._full_build(len(hashes)), hashes, False
+
+    def _full_build(self, published: int) -> Engine:
+        """Large libraries stream from the store into the memory-mapped layout (never a list of
+        every case); small ones are read whole, as the CLI does."""
+        settings = config.MatchSettings.load()
+        if published >= getattr(settings, "ann_threshold", float("inf")) and hasattr(Engine, "open_large"):
+            from .retrieval.large import StoreSource
+
+            return Engine.open_large(StoreSource(self.store.cases), self.index_dir, settings=settings,
+                                     rules_dir=self.rules_dir)
+        return Engine.from_cases(self.store.cases.published(), self.index_dir, settings=settings,
+                                 rules_dir=self.rules_dir)
+
+    def _delta(self, old: Engine, hashes: dict[str, str]) -> Engine | None:
+        """`old.updated(changed, removed)`, or None when a full build is the better choice.
 
         The diff is taken against `self._hashes` (what the serving engine was given), not the
         engine's own case list, which a delta-updated engine need not keep current.
         """
-        hashes, published = self._published_hashes()
-        with EMBED_LOCK:  # new passages are embedded by the same shared model
-            if old is not None and not force and hasattr(old, "updated") and hashes:
-                before = self._hashes
-                changed_ids = [cid for cid, h in hashes.items() if before.get(cid) != h]
-                removed = sorted(set(before) - set(hashes))
-                if len(changed_ids) + len(removed) <= max(1, len(hashes) // 2):
-                    wanted = set(changed_ids)
-                    changed = ([c for c in published if c.id in wanted] if published is not None
-                               else [self.store.cases.get(cid) for cid in sorted(wanted)])
-                    changed = [c for c in changed if c is not None]  # removed since: next revision
-                    return old.updated(changed, removed), hashes, True
-            if published is None:
-                published = self.store.cases.published()
-            return (Engine.from_cases(published, self.index_dir, rules_dir=self.rules_dir),
-                    {c.id: c.content_hash() for c in published}, False)
+        changed_ids = sorted(cid for cid, h in hashes.items() if self._hashes.get(cid) != h)
+        removed = sorted(set(self._hashes) - set(hashes))
+        if len(changed_ids) + len(removed) > max(1, len(hashes) // 2):
+            return None
+        # a case gone (or withdrawn) since the hashes were read is caught by the next revision
+        changed = [c for c in map(self.store.cases.get, changed_ids) if c is not None]
+        try:
+            return old.updated(changed, removed)
+        except EmptyLibraryError:
+            raise
+        except Exception:  # noqa: BLE001 - a full build is slower but always right
+            log.exception("delta update failed; rebuilding the whole index")
+            return None
 
     @staticmethod
     def _guard(engine: Engine) -> None:
@@ -189,14 +206,14 @@ class Service:
 
     # ---------------------------------------------------------------- answering
     def recommend(self, text: str, top: int = 10, filters: Filters | dict | None = None,
-                  user: Any = None) -> tuple[str, Answer]:
+                  user: Any = None, use_rules: bool = True) -> tuple[str, Answer]:
         """Answer a problem and log it (masked, by the store); returns (query id, answer).
 
         Raises QueryError / EmptyLibraryError from the engine and pydantic's ValidationError for
         bad filters — nothing is logged then.
         """
         filters = filters if isinstance(filters, Filters) else Filters.model_validate(filters or {})
-        answer = self.engine().recommend(text, top_k=top, filters=filters)
+        answer = self.engine().recommend(text, top_k=top, filters=filters, use_rules=use_rules)
         query_id = self.store.queries.record(text, filters.model_dump(exclude_defaults=True), answer,
                                              user=username_of(user))
         return query_id, answer

@@ -24,7 +24,7 @@ def test_session_write_needs_csrf_token(api: Api) -> None:
     assert me["user"]["username"] == "editor" and me["user"]["role"] == "editor" and me["csrf_token"] == csrf
     err = error_of(client.post(CASES, json=new_case("无令牌写入")), 403, "csrf_token", "csrf_failed")
     assert "CSRF" in err["message"]
-    for forged in ("forged", csrf[:-1], "é" * 43):
+    for forged in ("forged", csrf[:-1], "é".encode("latin-1") * 43):  # non-ASCII must not crash
         error_of(client.post(CASES, json=new_case("错令牌写入"), headers={"X-CSRF-Token": forged}), 403,
                  code="csrf_failed")
     resp = client.post(CASES, json=new_case("带令牌写入"), headers={"X-CSRF-Token": csrf})
@@ -64,7 +64,7 @@ def test_revoked_token_and_disabled_user(api: Api) -> None:
     error_of(api.client.get(CASES, params={"status": "draft"}, headers=headers), 401, code="invalid_token")
 
     token = users.issue_token(user.id, "again")
-    client, csrf = TestClient(api.client.app), None
+    client = TestClient(api.client.app)
     csrf = client.post("/api/v1/auth/login", json={"username": "revokee", "password": PASSWORD}).json()["csrf_token"]
     users.set_active(user.id, False)
     error_of(api.client.get(CASES, params={"status": "draft"}, headers={"Authorization": f"Bearer {token}"}), 401)

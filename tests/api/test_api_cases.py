@@ -43,9 +43,10 @@ def test_draft_publish_update_unpublish_delete(api: Api) -> None:
     assert case["id"] not in _top_ids(api, UNIQUE)
 
     history = api.client.get(f"{CASES}/{case['id']}/history", headers=api.auth("viewer")).json()
-    assert [e["action"] for e in history["entries"]][-4:] or history["entries"]
     actions = sorted(e["action"] for e in history["entries"])
     assert actions == sorted(["create", "status", "update", "status"])
+    publish = next(e for e in history["entries"] if e["action"] == "status" and e["after"]["status"] == "published")
+    assert publish["before"]["status"] == "draft" and publish["after"]["case"]["title"] == UNIQUE
     assert all(e["user"] == "editor" for e in history["entries"])
 
     assert api.client.delete(f"{CASES}/{case['id']}", headers=ed).status_code == 204
@@ -181,5 +182,14 @@ def test_nul_characters_are_refused_everywhere(api: Api) -> None:
     error_of(api.client.get(CASES, params={"q": "电梯\x00"}), 422, "q")
     error_of(api.client.get(f"{CASES}/case%000001"), 422, "case_id")
     err = error_of(_import(api, "nul.jsonl", _jsonl(new_case("好案例"), case)), 422, "file")
-    assert err["rows"][0]["field"] == "mechanisms[0]" and case["id"] in err["rows"][0]["message"]
+    assert err["rows"][0]["field"] == "mechanisms" and "第 2 行" in err["rows"][0]["message"]
     assert api.service.store.cases.get(case["id"]) is None
+
+
+def test_replace_is_for_admins_and_dry_run_counts_removals(api: Api) -> None:
+    before = api.service.store.cases.count()
+    one = _jsonl(new_case("替换预演"))
+    error_of(_import(api, "one.jsonl", one, mode="replace"), 403, "mode")
+    dry = _import(api, "one.jsonl", one, role="admin", mode="replace", dry_run="true")
+    assert dry.status_code == 200 and dry.json()["summary"]["removed"] == before
+    assert api.service.store.cases.count() == before

@@ -78,3 +78,12 @@ def test_serve_answers_until_stopped(env: dict[str, str]) -> None:
         out, _ = proc.communicate(timeout=30)
     assert f"zhili 服务已启动：http://127.0.0.1:{port}/" in out and "zhili users create" in out
     assert proc.returncode == 0
+
+
+def test_serve_refuses_bad_settings(env: dict[str, str], zhili_home: Path) -> None:
+    runner = CliRunner()
+    bad_level = runner.invoke(app, ["serve", "--log-level", "loud"])
+    assert bad_level.exit_code == 2 and "日志级别" in bad_level.output
+    (zhili_home / "zhili.toml").write_text("[api]\nmax_body_bytes = \"lots\"\n", encoding="utf-8")
+    bad = runner.invoke(app, ["serve", "--port", str(_free_port())])
+    assert bad.exit_code == 2 and "max_body_bytes" in bad.output and "无法启动服务" in bad.output

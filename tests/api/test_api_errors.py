@@ -73,4 +73,8 @@ def test_openapi_documents_the_error_shape(api: Api) -> None:
     for path, op in operations:
         ref = op["responses"]["422"]["content"]["application/json"]["schema"]["$ref"]
         assert ref.endswith("/ErrorBody"), path
-    assert api.client.get("/docs").status_code == 200
+    docs = api.client.get("/docs")
+    assert docs.status_code == 200 and "/docs-static/swagger-ui-bundle.js" in docs.text
+    assert "cdn" not in docs.text.lower()  # offline offices: everything from this server
+    assert api.client.get("/docs-static/swagger-ui-bundle.js").status_code == 200
+    assert api.client.get("/docs-static/swagger-ui.css").status_code == 200

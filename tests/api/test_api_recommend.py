@@ -24,6 +24,13 @@ def test_answer_is_the_cli_json_plus_query_id(api: Api) -> None:
     assert len(body["results"]) == 5 and body["results"][0]["domains"]
 
 
+def test_without_rules_like_the_cli_flag(api: Api) -> None:
+    body = api.client.post(URL, json={"text": PROBLEM, "top": 3, "rules": False}).json()
+    body.pop("query_id")
+    assert not body["rules_used"] and body["rule_trace"] == [] and body["routing"] is None
+    assert body == api.service.engine().recommend(PROBLEM, top_k=3, use_rules=False).model_dump(mode="json")
+
+
 def test_filters_single_value_or_list(api: Api) -> None:
     one = api.client.post(URL, json={"text": PROBLEM, "province": "浙江", "level": "村社区"}).json()
     many = api.client.post(URL, json={"text": PROBLEM, "province": ["浙江"], "level": ["村社区"]}).json()

@@ -1,4 +1,4 @@
-"""Candidate generation (BM25 top-k ∪ HNSW) against exact ranking, updates through the delta,
+"""Candidate generation (BM25 top-k ∪ IVF) against exact ranking, updates through the delta,
 filters and memory-mapped loading — on the bundled library with its shipped vectors."""
 
 from __future__ import annotations

@@ -5,9 +5,11 @@ from __future__ import annotations
 import importlib.util
 import logging
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import AsyncIterator
 
 from fastapi import Depends, FastAPI
+from fastapi.responses import HTMLResponse
 from starlette.middleware.sessions import SessionMiddleware
 
 from .. import __version__ as VERSION
@@ -49,6 +51,42 @@ def _web(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=str(web.STATIC_DIR)), name="static")
 
 
+SWAGGER_DIR = Path(__file__).with_name("swagger")
+
+
+def _docs(app: FastAPI) -> None:
+    """/docs from the vendored Swagger UI files: offices are often offline, so no CDN."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.staticfiles import StaticFiles
+
+    app.mount("/docs-static", StaticFiles(directory=str(SWAGGER_DIR)), name="docs-static")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="zhili（治理）API 文档",
+                                   swagger_js_url="/docs-static/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-static/swagger-ui.css",
+                                   swagger_favicon_url="/docs-static/favicon-32x32.png")
+
+
+def _document_auth(app: FastAPI) -> None:
+    """Declare the bearer token in the OpenAPI schema (an "Authorize" button in /docs); the
+    token is optional on every operation because reading and searching may be anonymous."""
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = build()
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "bearer": {"type": "http", "scheme": "bearer",
+                           "description": "集成令牌：管理员用 `zhili users token 用户名` 或 POST /api/v1/tokens 签发"}}
+            schema["security"] = [{}, {"bearer": []}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(service: Service | None = None, settings: ApiSettings | None = None) -> FastAPI:
     """Build the app around `service` (default: `Service.open()` on the configured database).
 
@@ -65,7 +103,7 @@ def create_app(service: Service | None = None, settings: ApiSettings | None = No
             service.close()
 
     app = FastAPI(title="zhili（治理）", version=VERSION, description=DESCRIPTION,
-                  docs_url="/docs", redoc_url=None, openapi_url="/openapi.json", lifespan=lifespan)
+                  docs_url=None, redoc_url=None, openapi_url="/openapi.json", lifespan=lifespan)
     app.state.service = service
     app.state.settings = settings
     app.state.login_limiter = LoginLimiter()
@@ -78,6 +116,8 @@ def create_app(service: Service | None = None, settings: ApiSettings | None = No
         app.include_router(module.router, prefix=API_PREFIX, dependencies=[Depends(reject_nul)],
                            responses=ERROR_RESPONSES)
     _web(app)
+    _docs(app)
+    _document_auth(app)
 
     def limit_for(path: str) -> int:
         if path.startswith(API_PREFIX) and path.endswith(UPLOAD_SUFFIXES):

@@ -110,6 +110,10 @@ def _validation_reason(err: dict[str, Any]) -> str:
         return f"取值无效，可选：{(err.get('ctx') or {}).get('expected', '')}"
     if kind in ("bool_parsing", "bool_type"):
         return "必须是 true 或 false"
+    if kind == "string_unicode":
+        return "不是有效的文本（含有无法识别的 Unicode 字符）"
+    if kind == "string_pattern_mismatch":
+        return "格式不正确（不能含空格等字符）"
     return _reason(err)
 
 

@@ -67,6 +67,7 @@ class CaseBody(Case):
 class RecommendRequest(FilterFields):
     text: str = Field(..., min_length=1, max_length=MAX_TEXT, description="问题描述")
     top: int = Field(10, ge=1, le=200, description="返回案例数")
+    rules: bool = Field(True, description="false：不使用规则（与 --no-rules 相同，用于对比规则的作用）")
 
 
 class RecommendResponse(Answer):

@@ -147,9 +147,10 @@ def index(
     if engine.backend.exhaustive():
         Console().print(f"检索方式：逐案精确打分（案例数低于 ann_threshold={s.ann_threshold}）")
     else:
-        graph = "HNSW 近邻图" if engine.index.ann is not None else "精确向量打分"
+        graph = (f"IVF 向量索引（{engine.index.ann.nlist} 簇）" if engine.index.ann is not None
+                 else "精确向量打分")
         Console().print(f"检索方式：候选生成（BM25 前 {s.ann_k} ∪ {graph} 前 {s.ann_k}，"
-                        f"ef_search={s.ann_ef_search}），再对候选精确融合排序；"
+                        f"nprobe={s.ann_nprobe or '自动'}），再对候选精确融合排序；"
                         f"索引{'流式存盘、内存映射' if engine.index.manifest.get('layout') == 'large' else '常驻内存'}")
     delta = len(getattr(engine.backend, "delta", ()))
     if delta:

@@ -7,6 +7,7 @@ hundred. So a large index keeps the cases in `cases.jsonl` (the same JSON as the
 
 from __future__ import annotations
 
+import json
 import mmap
 from pathlib import Path
 from typing import IO, Iterable, Sequence
@@ -54,6 +55,8 @@ class CaseFile:
         self._file = open(directory / DATA, "rb")
         size = int(self.offsets[-1])
         self._map = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+        if size:  # rows are read at random: no readahead (it paged in ~0.5 GB for 25k rows)
+            self._map.madvise(mmap.MADV_RANDOM)
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
@@ -63,6 +66,12 @@ class CaseFile:
         return Case.model_validate_json(self._map[start:end])
 
     __getitem__ = get
+
+    def light(self, row: int) -> Case:
+        """The case without validation (it was validated when written): ~6× cheaper, for
+        reading facets of hundreds of candidates per query. Never shown or stored."""
+        start, end = int(self.offsets[row]), int(self.offsets[row + 1])
+        return Case.model_construct(**json.loads(self._map[start:end]))
 
     def many(self, rows: Sequence[int]) -> list[Case]:
         return [self.get(int(r)) for r in rows]

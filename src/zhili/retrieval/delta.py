@@ -1,6 +1,6 @@
 """The delta: cases added or changed since the main index was built, searchable at once.
 
-bm25s and the HNSW graph are built once for the whole library; a saved case must not wait for
+bm25s and the IVF index are built once for the whole library; a saved case must not wait for
 that. New and changed cases go into this small in-memory set (their old main rows become
 tombstones); it is scored exhaustively on every query — BM25 and cosine over a few hundred or
 thousand rows cost well under a millisecond — and merged into the main index on the next

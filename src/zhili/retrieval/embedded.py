@@ -6,10 +6,10 @@ Design (what scales how):
   candidate, scored exactly as always (bm25s numpy scores, one matrix-vector product) — the
   ranking is exactly the exhaustive one.
 - **Large libraries**: candidates = BM25 top-`ann_k` (bm25s numba top-k with the filter as a
-  weight mask) ∪ HNSW top-`ann_k` (faiss, filter as an ID selector); each candidate then gets
+  weight mask) ∪ IVF top-`ann_k` (faiss, filter as an ID selector); each candidate then gets
   its exact BM25 (CSC posting lookup) and cosine (its row of the memory-mapped vectors), so the
   engine fuses exact scores. Filters that leave fewer than `exact_below` cases are searched
-  exhaustively — exact, and cheaper than a graph walk through a sparse subset.
+  exhaustively — exact, and cheaper than probing cells that hold few of them.
 - **Statistics** the engine normalises with (min, median over *all* filtered cases) are exact
   when exhaustive and estimated from a fixed sample of 8192 rows otherwise.
 - **Updates** (`upsert`/`delete`, copy-on-write through `updated`): changed/new cases go to a
@@ -22,12 +22,14 @@ Design (what scales how):
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Callable, Collection, Sequence
 
 import numpy as np
 
 from ..cases import Case
+from .casefile import CaseFile
 from .backend import FOUND_ALL, FOUND_DENSE, FOUND_SPARSE, Candidates, ScoreStats
 from .columns import Columns
 from .delta import Delta
@@ -42,12 +44,12 @@ SAMPLE_ROWS = 8192
 class ScaleSettings:
     ann_threshold: int = 20_000
     ann_k: int = 200
-    ef_search: int = 128
+    nprobe: int = 0
     exact_below: int = 20_000
 
     @classmethod
     def from_match(cls, s) -> "ScaleSettings":
-        return cls(s.ann_threshold, s.ann_k, s.ann_ef_search, s.exact_below)
+        return cls(s.ann_threshold, s.ann_k, s.ann_nprobe, s.exact_below)
 
 
 class EmbeddedBackend:
@@ -65,6 +67,9 @@ class EmbeddedBackend:
         self._facets: FacetIndex | None = None
         self._pos: dict[str, int] | None = None
         self._sample: tuple[np.ndarray, np.ndarray] | None = None
+        self._ids: np.ndarray | None = None
+        if not self.exhaustive():  # compile the numba top-k off the request path
+            threading.Thread(target=index.sparse.warm, daemon=True, name="bm25-warm").start()
 
     # ------------------------------------------------------------ bookkeeping
     @property
@@ -82,8 +87,11 @@ class EmbeddedBackend:
         return self.count() < self.settings.ann_threshold
 
     def copy(self) -> "EmbeddedBackend":
-        """Shares the immutable main index; delta and tombstones are replaced, never mutated."""
-        return EmbeddedBackend(self.index, self.settings, self.delta, self.alive)
+        """Shares the immutable main index (and its caches); delta and tombstones are replaced,
+        never mutated."""
+        other = EmbeddedBackend(self.index, self.settings, self.delta, self.alive)
+        other._facets, other._pos, other._sample, other._ids = self._facets, self._pos, self._sample, self._ids
+        return other
 
     def upsert(self, cases: Sequence[Case], tokens: Sequence[list[str]],
                vectors: np.ndarray | None) -> None:
@@ -137,6 +145,21 @@ class EmbeddedBackend:
         total = int(mask.sum()) + int(dmask.sum())
         use_dense = vector is not None and idx.vectors is not None
         exhaustive = self.exhaustive() or within is not None or total <= s.exact_below
+        if not exhaustive:
+            restricted = not bool(mask.all())
+            kk = max(k, s.ann_k)
+            srows, _ = idx.sparse.top(tokens, kk, mask if restricted else None)
+            drows = np.zeros(0, np.int64)
+            if use_dense and idx.ann is not None:
+                drows, _ = idx.ann.search(vector, kk, s.nprobe, mask if restricted else None)
+            elif use_dense:  # no vector index (library grew past the threshold through updates)
+                allv = (idx.vectors @ vector).astype(np.float32)
+                allv[~mask] = -np.inf
+                drows = np.argpartition(-allv, min(kk, len(allv) - 1))[:kk]
+                drows = drows[np.isfinite(allv[drows])]
+            rows = np.union1d(srows, drows).astype(np.int64)
+            # too few hits for the filter (probed cells hold few passing cases): be exact instead
+            exhaustive = use_dense and len(drows) < min(kk, int(mask.sum()))
         if exhaustive:
             rows = np.flatnonzero(mask)
             if len(rows) * 8 >= self._n:  # most of the library: whole-array scoring is cheaper
@@ -147,18 +170,6 @@ class EmbeddedBackend:
                 dense = (np.asarray(idx.vectors[rows]) @ vector).astype(np.float32) if use_dense else None
             found = np.full(len(rows), FOUND_ALL, dtype=np.uint8)
         else:
-            restricted = not bool(mask.all())
-            kk = max(k, s.ann_k)
-            srows, _ = idx.sparse.top(tokens, kk, mask if restricted else None)
-            drows = np.zeros(0, np.int64)
-            if use_dense and idx.ann is not None:
-                drows, _ = idx.ann.search(vector, kk, s.ef_search, mask if restricted else None)
-            elif use_dense:  # no graph (library grew past the threshold through updates): exact top-k
-                allv = (idx.vectors @ vector).astype(np.float32)
-                allv[~mask] = -np.inf
-                drows = np.argpartition(-allv, min(kk, len(allv) - 1))[:kk]
-                drows = drows[np.isfinite(allv[drows])]
-            rows = np.union1d(srows, drows).astype(np.int64)
             found = (np.isin(rows, srows) * FOUND_SPARSE + np.isin(rows, drows) * FOUND_DENSE).astype(np.uint8)
             sparse = idx.sparse.scores_for(tokens, rows)
             dense = (np.asarray(idx.vectors[rows]) @ vector).astype(np.float32) if use_dense else None
@@ -168,7 +179,7 @@ class EmbeddedBackend:
         drows_d = np.flatnonzero(dmask)
         d_sparse = self.delta.sparse_scores(tokens, idx.sparse)[drows_d]
         d_dense = self.delta.dense_scores(vector if use_dense else None)[drows_d]
-        ids = [idx.ids[r] for r in rows] + [self.delta.cases[j].id for j in drows_d]
+        ids = self._id_array()[rows].tolist() + [self.delta.cases[j].id for j in drows_d]
         sparse = np.concatenate([sparse, d_sparse]).astype(np.float32)
         dense = np.concatenate([dense, d_dense]).astype(np.float32)
         found = np.concatenate([found, np.full(len(drows_d), FOUND_ALL, np.uint8)])
@@ -188,9 +199,19 @@ class EmbeddedBackend:
             return ScoreStats(0.0)
         rows, vecs = self._sample_rows()
         picked = mask[rows]
-        dense_all = vecs[picked] @ vector if picked.any() else dense
+        known = dense[~np.isnan(dense)]
+        seen = (vecs @ vector)[picked] if picked.any() else known
+        if not len(seen):
+            return ScoreStats(0.0)
+        low = float(seen.min()) if not len(known) else float(min(seen.min(), known.min()))
         # at this size some filtered case contains none of the query words: BM25 floor is 0
-        return ScoreStats(0.0, float(min(dense_all.min(), np.nanmin(dense))), float(np.median(dense_all)))
+        return ScoreStats(0.0, low, float(np.median(seen)))
+
+    def _id_array(self) -> np.ndarray:
+        """Row → id as an object array: picking thousands of ids is one C-level take."""
+        if self._ids is None:
+            self._ids = np.asarray(self.index.ids, dtype=object)
+        return self._ids
 
     def _sample_rows(self) -> tuple[np.ndarray, np.ndarray]:
         """A fixed random sample of main rows and their vectors (in memory: ~12 MB)."""
@@ -214,22 +235,33 @@ class EmbeddedBackend:
             r = int(rows[i])
             return self.index.cases[r] if r < self._n else self.delta.cases[r - self._n]
 
+        light = fetch
+        if isinstance(self.index.cases, CaseFile):
+            def light(i: int) -> Case:
+                r = int(rows[i])
+                return self.index.cases.light(r) if r < self._n else self.delta.cases[r - self._n]
+
         masks = None
         if self.exhaustive() and main.all() and isinstance(self.index.cases, list):
             if self._facets is None:
                 self._facets = FacetIndex(self.index.cases)
             masks = lambda facet, value: self._facets.mask(facet, value)[rows]  # noqa: E731
-        return CandidateView(len(rows), columns, fetch, masks)
+        return CandidateView(len(rows), columns, fetch, masks, light)
 
 
 class CandidateView:
-    """What ranking reads about the candidates: facet columns, rule facet masks, the cases."""
+    """What ranking reads about the candidates: facet columns, rule facet masks, the cases.
+
+    `case(i)` is the validated case (shown in results); facets of all candidates are read from
+    `light(i)` copies when the backend has a cheaper unvalidated read."""
 
     def __init__(self, n: int, columns: Columns, fetch: Callable[[int], Case],
-                 masks: Callable[[str, str], np.ndarray] | None = None):
+                 masks: Callable[[str, str], np.ndarray] | None = None,
+                 light: Callable[[int], Case] | None = None):
         self.n = n
         self.columns = columns
         self._fetch = fetch
+        self._light = light or fetch
         self._masks = masks
         self._cases: dict[int, Case] = {}
         self._facets: FacetIndex | None = None
@@ -248,5 +280,5 @@ class CandidateView:
         if self._masks is not None:
             return self._masks(facet, value)
         if self._facets is None:
-            self._facets = FacetIndex([self.case(i) for i in range(self.n)])
+            self._facets = FacetIndex([self._cases.get(i) or self._light(i) for i in range(self.n)])
         return self._facets.mask(facet, value)

@@ -32,6 +32,30 @@ def ranks(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return out
 
 
+def top_order(scores: np.ndarray, n: int) -> np.ndarray:
+    """Positions of the n highest scores, ties by position: exactly
+    `np.argsort(-scores, kind="stable")[:n]`, without sorting the whole array."""
+    if len(scores) <= n:
+        return np.argsort(-scores, kind="stable")
+    kth = np.partition(scores, len(scores) - n)[len(scores) - n]  # the n-th largest value
+    cand = np.flatnonzero(scores >= kth)
+    return cand[np.argsort(-scores[cand], kind="stable")][:n]
+
+
+class RankOf:
+    """`ranks(scores, mask)[i]` for the few i shown, without ranking every document."""
+
+    def __init__(self, scores: np.ndarray, mask: np.ndarray):
+        self.scores, self.mask = scores, mask
+
+    def __getitem__(self, i: int) -> int:
+        if not self.mask[i]:
+            return 0
+        s, v = self.scores, self.scores[i]
+        ahead = (s > v) | ((s == v) & (np.arange(len(s)) < i))
+        return int((ahead & self.mask).sum()) + 1
+
+
 def fuse(signals: dict[str, np.ndarray], weights: dict[str, float], mask: np.ndarray,
          method: str = "weighted", rrf_k: int = 60,
          floors: dict[str, float] | None = None) -> np.ndarray:

@@ -4,7 +4,7 @@ A manifest records what the index was built from (library hash, word-list finger
 when any of these differs the index is rebuilt — reusing cached tokens and vectors for cases
 whose text did not change, so adding a few cases never re-embeds the library.
 
-Large libraries (≥ `ann` threshold) also get an HNSW graph (`ann.py`); every index keeps its
+Large libraries (≥ `ann` threshold) also get an IVF index (`ann.py`); every index keeps its
 facet columns (`columns.py`) for vectorised filters. Vectors and the BM25 matrix are opened
 memory-mapped, so a service starts in milliseconds whatever the library's size.
 """
@@ -77,7 +77,7 @@ class Index:
              progress: Callable[[str, int, int], None] | None = None,
              ann: AnnSettings | None = None, vectors: np.ndarray | None = None) -> "Index":
         """Load the index in `directory` if it matches `cases`, else (re)build it there.
-        `ann`: build (or expect) an HNSW graph with these settings (large libraries only).
+        `ann`: build (or expect) an IVF vector index with these settings (large libraries only).
         `vectors`: precomputed unit passage vectors aligned with `cases` (benchmarks, imports
         from another system): used instead of embedding, never written to the vector cache."""
         manifest = {
@@ -87,7 +87,7 @@ class Index:
             "text_fingerprint": analyzer.fingerprint,
             "embedder": embedder.name if embedder else None,
             "bm25": list(bm25),
-            "ann": [ann.m, ann.ef_construction] if ann and embedder else None,
+            "ann": ["ivf", ann.nlist] if ann and embedder else None,
         }
         stored = _read_manifest(directory)
         if not rebuild and stored is not None and {k: v for k, v in stored.items() if k != "avgdl"} == manifest:
@@ -123,13 +123,13 @@ class Index:
             vectors, embedded = case_vectors(
                 cases, embedder, vector_cache_dir, given,
                 progress=(lambda done, total: progress("向量化", done, total)) if progress else None)
-        graph = None
+        ann_index = None
         if manifest["ann"] and vectors is not None:
-            graph = AnnIndex.build(vectors, ann, progress=(lambda d, t: progress("近邻图", d, t)) if progress else None)
+            ann_index = AnnIndex.build(vectors, ann, progress=(lambda d, t: progress("向量索引", d, t)) if progress else None)
         manifest = {**manifest, "avgdl": sparse.avgdl}
         _write(directory, cases, sparse, vectors, manifest,
-               {c.content_hash(): t for c, t in zip(cases, docs)}, graph)
-        return cls(cases, sparse, vectors, manifest, BuildReport(True, tokenized, embedded), ann=graph)
+               {c.content_hash(): t for c, t in zip(cases, docs)}, ann_index)
+        return cls(cases, sparse, vectors, manifest, BuildReport(True, tokenized, embedded), ann=ann_index)
 
 
 def case_vectors(cases: list[Case], embedder: Embedder, vector_cache_dir: Path,
@@ -169,12 +169,12 @@ def _load_tokens(directory: Path, fingerprint: str) -> dict[str, list[str]]:
         return {}
 
 
-def _write(directory: Path, cases, sparse, vectors, manifest, tokens, graph=None) -> None:
+def _write(directory: Path, cases, sparse, vectors, manifest, tokens, ann_index=None) -> None:
     """Readers never see a half-written index: everything goes in before the swap."""
     with replacing_directory(directory) as tmp:
         sparse.save(tmp / "bm25")
-        if graph is not None:
-            graph.save(tmp)
+        if ann_index is not None:
+            ann_index.save(tmp)
         if vectors is not None:
             np.save(tmp / "vectors.npy", vectors)
         (tmp / "ids.json").write_text(json.dumps([c.id for c in cases], ensure_ascii=False), encoding="utf-8")

@@ -7,6 +7,7 @@ BM25F-like effect from it without writing our own scorer.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import bm25s
@@ -15,6 +16,7 @@ import numpy as np
 from ..cases import Case
 from ..text import Analyzer
 
+_COMPILE = threading.Lock()
 FIELD_WEIGHTS = {"title": 2, "problem": 2, "practice": 1, "mechanisms": 2, "domains": 1}
 
 
@@ -79,6 +81,16 @@ class SparseIndex:
             out[hit] += data[lo + at[hit]]
         return out
 
+    def warm(self) -> None:
+        """Switch to bm25s's numba scorer and compile it (seconds, once per process): a server
+        calls this at start so its first large-library query does not pay for it."""
+        with _COMPILE:
+            if not self._numba:
+                self.model.backend = "numba"
+                self.model.compile(activate_numba=True, warmup=False)
+                self.model.retrieve([[0]], k=1, show_progress=False, n_threads=1)
+                self._numba = True
+
     def top(self, query_tokens: list[str], k: int, weight_mask: np.ndarray | None = None
             ) -> tuple[np.ndarray, np.ndarray]:
         """(rows, scores) of the k best documents with a positive score, via bm25s's numba
@@ -86,10 +98,7 @@ class SparseIndex:
         ids = self.known_ids(query_tokens)
         if len(ids) == 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        if not self._numba:
-            self.model.backend = "numba"
-            self.model.compile(activate_numba=True, warmup=False)
-            self._numba = True
+        self.warm()
         k = min(k, self.num_docs)
         res = self.model.retrieve([ids.tolist()], k=k, show_progress=False, n_threads=1,
                                   weight_mask=None if weight_mask is None else weight_mask.astype(np.float32))

@@ -29,7 +29,8 @@ def recommend(body: RecommendRequest, user: Any = Searcher,
               service: Service = Depends(get_service)) -> JSONResponse:
     """与 `zhili recommend --json` 输出相同，另加 `query_id`（用于反馈）。查询文本脱敏后记录。"""
     try:
-        query_id, answer = service.recommend(body.text, top=body.top, filters=body.filters(), user=user)
+        query_id, answer = service.recommend(body.text, top=body.top, filters=body.filters(), user=user,
+                                             use_rules=body.rules)
     except (QueryError, EmptyLibraryError, ValidationError) as exc:
         raise engine_error(exc) from None
     return JSONResponse({"query_id": query_id, **answer.model_dump(mode="json")})

@@ -5,6 +5,7 @@ writers so the API and `zhili cases import/export` accept and produce the same f
 from __future__ import annotations
 
 import tempfile
+from urllib.parse import quote
 from pathlib import Path
 from typing import Any, Literal
 
@@ -46,7 +47,8 @@ def export_cases(request: Request, _user: Any = Searcher,
                            field="format") from None
         data = path.read_bytes()
     return Response(data, media_type=EXPORT_TYPES[format], headers={
-        "Content-Disposition": f"attachment; filename=\"zhili-cases.{format}\"; filename*=UTF-8''%E6%A1%88%E4%BE%8B%E5%BA%93.{format}"})
+        "Content-Disposition": f"attachment; filename=\"zhili-cases.{format}\"; "
+                               f"filename*=UTF-8''{quote('案例库')}.{format}"})
 
 
 def _all_records(service: Service, status: str | None) -> list[Any]:
@@ -68,6 +70,16 @@ def _suffix(filename: str) -> str:
                    f"无法识别的文件类型“{Path(filename).suffix or filename}”，支持 .jsonl、.jsonl.gz、.csv、.xlsx"
                    + ("；旧版 Excel/WPS 表格请“另存为” .xlsx" if name.endswith((".xls", ".et", ".wps")) else ""),
                    f"Unsupported file type: {filename}", field="file")
+
+
+def _plan(service: Service, cases: list[Any], mode: str) -> dict[str, int]:
+    """What an import would do, counted the way `ImportSummary` reports it."""
+    existing = {c.id: c.content_hash() for c in service.store.cases.all()}
+    hashes = {c.id: c.content_hash() for c in cases}
+    return {"added": sum(cid not in existing for cid in hashes),
+            "updated": sum(cid in existing and existing[cid] != h for cid, h in hashes.items()),
+            "unchanged": sum(existing.get(cid) == h for cid, h in hashes.items()),
+            "removed": len(set(existing) - set(hashes)) if mode == "replace" else 0}
 
 
 def row_errors(exc: CaseFileError) -> list[dict[str, Any]]:
@@ -106,13 +118,9 @@ def import_cases(request: Request,
                 for cid, where in bad]
         raise ApiError(422, "invalid_file", f"文件 {filename} 有 {len(rows)} 个案例含有空字符 (NUL)，未导入任何案例",
                        f"NUL characters in {len(rows)} cases; nothing imported", field="file", extra={"rows": rows})
-    existing = {c.id: c.content_hash() for c in service.store.cases.all()}
-    plan = {"added": sum(c.id not in existing for c in cases),
-            "updated": sum(c.id in existing and existing[c.id] != c.content_hash() for c in cases),
-            "unchanged": sum(existing.get(c.id) == c.content_hash() for c in cases),
-            "removed": len(set(existing) - {c.id for c in cases}) if mode == "replace" else 0}
     if dry_run:
-        return {"ok": True, "dry_run": True, "file": filename, "cases": len(cases), "summary": plan}
+        return {"ok": True, "dry_run": True, "file": filename, "cases": len(cases),
+                "summary": _plan(service, cases, mode)}
     summary = service.store.cases.import_cases(cases, mode=mode, user=user.username, status=status)
     service.refresh()
     return {"ok": True, "dry_run": False, "file": filename, "cases": len(cases),
