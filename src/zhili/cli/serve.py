@@ -15,12 +15,9 @@ def serve(
 ) -> None:
     """启动网页与 API 服务（案例匹配、案例库管理、统计）。"""
     import logging
-    import os
 
-    # The bundled embedder is OpenMP; its default spin-waiting threads stall for seconds when the
-    # server's CPUs are shared (measured: p95 2.4 s → 63 ms per request). Set before it loads.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
+    # OMP_WAIT_POLICY=PASSIVE is set on `import zhili` (see zhili/__init__.py): measured here
+    # p95 2.4 s → 63 ms per request on a shared machine.
     import uvicorn
 
     from ..api import create_app

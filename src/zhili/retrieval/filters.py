@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..cases import DOMAINS, LEADERSHIP, LEVELS, Case
 
@@ -19,8 +19,19 @@ class Filters(BaseModel):
     year_from: int | None = None
     year_to: int | None = None
 
+    @field_validator("province", mode="before")
+    @classmethod
+    def _trim_places(cls, v: object) -> object:
+        """A blank box or a pasted trailing newline means "no such filter", not "match nothing"."""
+        if isinstance(v, list):
+            return [p.strip() for p in v if not isinstance(p, str) or p.strip()]
+        return v
+
     @model_validator(mode="after")
     def _known_values(self) -> "Filters":
+        for p in self.province:
+            if len(p) > 40 or any(ord(ch) < 32 or ord(ch) == 127 for ch in p):
+                raise ValueError(f"筛选条件 province 的取值无效：{p!r}（应为 1–40 字的地名，不含控制字符）")
         for name, allowed in (("level", LEVELS), ("domain", DOMAINS), ("leadership", LEADERSHIP)):
             bad = [v for v in getattr(self, name) if v not in allowed]
             if bad:
