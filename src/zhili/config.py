@@ -54,6 +54,12 @@ class MatchSettings:
     exact_below: int = 20_000  # filters leaving fewer cases than this are searched exactly
     delta_merge: int = 5_000  # `zhili index` merges the delta once it holds this many cases
     query_embed_chars: int = 128  # the dense model embeds this many leading characters (0 = all)
+    # Where retrieval runs: "embedded" (on-disk index in the workspace) or "milvus" (a Milvus
+    # server, or a milvus-lite file path for tests); the token comes from ZHILI_MILVUS_TOKEN.
+    backend: str = "embedded"
+    milvus_uri: str = ""
+    milvus_collection: str = "zhili_cases"
+    milvus_exhaustive_below: int = 4096  # filtered sets up to this size are scored exhaustively
 
     @classmethod
     def load(cls) -> "MatchSettings":
@@ -71,4 +77,6 @@ class MatchSettings:
                 raise ValueError(f"{cfg}: [match] 中有未知设置 {sorted(unknown)}")
             for k, v in data.items():
                 setattr(settings, k, v)
+            if settings.backend not in ("embedded", "milvus"):
+                raise ValueError(f"{cfg}: [match] backend 应为 embedded 或 milvus，收到“{settings.backend}”")
         return settings

@@ -108,6 +108,8 @@ class Engine:
             index_dir = index_dir.with_name(f"corpus-{Path(corpus).name.split('.')[0]}-{tag}")
         kw = dict(use_rules=use_rules, settings=settings, rules_dir=rules_dir, rebuild=rebuild,
                   dense=dense, progress=progress)
+        if settings.backend == "milvus":  # the collection holds the index; cases come from the store
+            return cls.from_cases(load_library(corpus), index_dir, vectors=vectors, **kw)
         if corpus is None:
             with CaseStore.open() as store:
                 if store.count(status="published") >= settings.ann_threshold:
@@ -176,6 +178,10 @@ class Engine:
         settings = settings or config.MatchSettings.load()
         analyzer = Analyzer(extra_terms=library_terms(cases), segmentation=settings.segmentation)
         embedder = _embedder(settings, dense)
+        if settings.backend == "milvus":
+            backend = milvus_backend(cases, analyzer, embedder, settings, rebuild, vectors)
+            rules, problem = load_rules(rules_dir) if use_rules else (None, None)
+            return cls(None, analyzer, embedder, settings, rules, rules_problem=problem, backend=backend)
         ann = None
         if len(cases) >= settings.ann_threshold:
             ann = AnnSettings(settings.ann_nlist, settings.ann_nprobe)
@@ -368,6 +374,38 @@ class Engine:
             rules=rules, matched_terms=matched_terms(analysis.tokens, c) if analysis else [],
             leadership=c.leadership, domains=c.domains, mechanisms=c.mechanisms, actors=c.actors,
             problem=c.problem, practice=c.practice, outcomes=c.outcomes, source=c.source)
+
+
+def milvus_backend(cases: list[Case], analyzer: Analyzer, embedder: Embedder | None,
+                   settings: config.MatchSettings, rebuild: bool = False,
+                   vectors: np.ndarray | None = None) -> SearchBackend:
+    """A Milvus collection brought in line with `cases` (the store stays the source of truth):
+    only cases whose content differs from the collection are tokenized, embedded and written."""
+    import os
+
+    from .retrieval.milvus import MilvusBackend, MilvusBackendError
+
+    if not settings.milvus_uri:
+        raise MilvusBackendError("已选择 Milvus 检索后端，但未设置 milvus_uri（zhili.toml [match]）")
+    kw = dict(token=os.environ.get("ZHILI_MILVUS_TOKEN"), collection=settings.milvus_collection,
+              dim=embedder.dim if embedder is not None else None,
+              bm25=(settings.bm25_k1, settings.bm25_b), exhaustive_below=settings.milvus_exhaustive_below)
+    backend = MilvusBackend.open(settings.milvus_uri, **kw)
+    if rebuild:
+        backend.drop()
+        backend = MilvusBackend.open(settings.milvus_uri, **kw)
+    changed, removed = backend.diff(cases)
+    backend.delete(removed)
+    if changed:
+        given = None
+        if vectors is not None:
+            row = {c.id: i for i, c in enumerate(cases)}
+            given = vectors[[row[c.id] for c in changed]]
+        vecs = None
+        if embedder is not None:
+            vecs = given if given is not None else case_vectors(list(changed), embedder, config.home() / "vectors")[0]
+        backend.upsert(changed, [analyzer.analyze_document(case_document(c)) for c in changed], vecs)
+    return backend
 
 
 def _embedder(settings: config.MatchSettings, dense: bool | None) -> Embedder | None:

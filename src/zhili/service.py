@@ -168,7 +168,7 @@ class Service:
         """Large libraries stream from the store into the memory-mapped layout (never a list of
         every case); small ones are read whole, as the CLI does."""
         settings = config.MatchSettings.load()
-        if published >= getattr(settings, "ann_threshold", float("inf")) and hasattr(Engine, "open_large"):
+        if published >= settings.ann_threshold and settings.backend == "embedded":
             from .retrieval.large import StoreSource
 
             return Engine.open_large(StoreSource(self.store.cases), self.index_dir, settings=settings,

@@ -47,8 +47,12 @@ def test_literals_escape_quotes_and_backslashes(value, lit):
 
 
 def test_control_characters_are_refused_with_a_clear_error():
+    with pytest.raises(ValueError, match="控制字符"):  # Filters refuses them for every backend
+        Filters(province=["浙江\x00"])
+    # and the expression builder still refuses them if an unvalidated Filters slips through
     with pytest.raises(MilvusBackendError, match="控制字符"):
-        filter_expr(Filters(province=["浙江\x00"]))
+        filter_expr(Filters.model_construct(province=["浙江\x00"], level=[], domain=[], leadership=[],
+                                            year_from=None, year_to=None))
 
 
 def test_tokens_become_one_ascii_word_each():
@@ -243,3 +247,35 @@ def test_diff_sends_only_what_changed(tmp_path, library):
     changed, removed = backend.diff([library.cases[0], edited, new])
     assert changed == [edited, new] and removed == [library.cases[2].id]
     backend.close()
+
+
+# ---------------------------------------------------------------- chosen by settings
+def test_settings_select_milvus_and_the_collection_follows_the_library(tmp_path, library, monkeypatch):
+    """`backend = "milvus"` in zhili.toml is all a deployment changes: the engine syncs the
+    collection from the library (only differing cases are written) and answers through it."""
+    monkeypatch.setenv("ZHILI_HOME", str(tmp_path))
+    uri = str(tmp_path / "milvus.db")
+    (tmp_path / "zhili.toml").write_text(f'[match]\nbackend = "milvus"\nmilvus_uri = "{uri}"\n', encoding="utf-8")
+    settings = MatchSettings.load()
+    first = Engine.from_cases(library.cases[:40], tmp_path / "index", settings=settings, vectors=library.vectors[:40])
+    assert type(first.backend).__name__ == "MilvusBackend" and first.backend.count() == 40
+    assert not (tmp_path / "index").exists()  # no on-disk index: the collection is the index
+    # a reopen with one case removed and one added only writes the difference
+    cases = library.cases[1:41]
+    again = Engine.from_cases(cases, tmp_path / "index", settings=settings, vectors=library.vectors[1:41])
+    assert again.backend.count() == 40 and again.backend.diff(cases) == ([], [])
+    top = again.recommend(cases[5].title, top_k=3)
+    assert cases[5].id in [r.case_id for r in top.results]
+    assert library.cases[0].id not in {r.case_id for r in again.recommend(library.cases[0].title).results}
+    again.backend.close()
+    first.backend.close()
+
+
+def test_unknown_backend_and_missing_uri_are_clear_errors(tmp_path, library, monkeypatch):
+    monkeypatch.setenv("ZHILI_HOME", str(tmp_path))
+    (tmp_path / "zhili.toml").write_text('[match]\nbackend = "elastic"\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="backend 应为 embedded 或 milvus"):
+        MatchSettings.load()
+    with pytest.raises(ValueError, match="milvus_uri"):
+        Engine.from_cases(library.cases[:5], tmp_path / "index", settings=MatchSettings(backend="milvus"),
+                          vectors=library.vectors[:5])
