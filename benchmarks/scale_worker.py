@@ -91,16 +91,18 @@ def quality(run: dict[str, list[str]], lib, evalset) -> dict:
 
 def do_build(lib_dir: str, home: str) -> dict:
     from synth import Library
-    from engines import open_zhili, prepare_home
+    from engines import index_dir, open_zhili, prepare_home
 
     lib = Library(Path(lib_dir))
     prep = prepare_home(lib, Path(home))
+    import shutil
+    shutil.rmtree(index_dir(lib, Path(home)), ignore_errors=True)  # from scratch: no token cache reused
     t0 = time.perf_counter()
     engine = open_zhili(lib, Path(home), rebuild=True)
     t_build = time.perf_counter() - t0
     n = lib.meta["size"]
     return {"cases": n, "build_s": round(t_build, 2), "cases_per_s": round(n / t_build, 1),
-            "index_mb": round(dir_mb(Path(home) / "index"), 1), "peak_rss_mb": round(peak_rss_mb(), 1),
+            "index_mb": round(dir_mb(index_dir(lib, Path(home))), 1), "peak_rss_mb": round(peak_rss_mb(), 1),
             "prep": prep, "engine": type(engine).__name__, "backend": type(getattr(engine, "backend", None)).__name__,
             "embedded": getattr(getattr(getattr(engine, "index", None), "report", None), "embedded", None)}
 
@@ -188,7 +190,15 @@ def do_db(lib_dir: str, home: str) -> dict:
             "peak_rss_mb": round(peak_rss_mb(), 1)}
 
 
+def do_annreal() -> dict:
+    from engines import real_pool_recall
+    from zhili.eval.dataset import load_eval_dir
+
+    return real_pool_recall([q.text for q in load_eval_dir(GOV_DEV).queries])
+
+
 if __name__ == "__main__":
     what, *args = sys.argv[1:]
-    fn = {"build": do_build, "serve": do_serve, "baseline": do_baseline, "db": do_db}[what]
+    fn = {"build": do_build, "serve": do_serve, "baseline": do_baseline, "db": do_db,
+          "annreal": do_annreal}[what]
     print("RESULT " + json.dumps(fn(*args), ensure_ascii=False), flush=True)
