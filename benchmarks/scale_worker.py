@@ -19,6 +19,7 @@ import sys
 import time
 from pathlib import Path
 
+import zhili  # noqa: F401,E402 - first, as in the CLI and server: it sets the BLAS/OpenMP thread env before numpy loads
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
