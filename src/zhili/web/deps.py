@@ -95,3 +95,15 @@ async def csrf_problem(request: Request) -> Response | None:
 
 def csrf_token(request: Request) -> str:
     return auth().csrf_token(request)
+
+
+async def editor_form(request: Request, role: str = "editor") -> Any:
+    """(user, form) for a write posted from a page, or the response to send instead: the login
+    redirect, the 403 page, or the stale-form page when the CSRF token does not check out."""
+    user = gate(request, role)
+    if isinstance(user, Response):
+        return user
+    form = await request.form()
+    if bad := await csrf_problem(request):
+        return bad
+    return user, form

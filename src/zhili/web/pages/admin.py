@@ -14,7 +14,7 @@ from ...cases import Case
 from ...cases.tabular import format_list, format_outcomes
 from ...store import CaseExistsError, CaseNotFoundError
 from .. import diff
-from ..deps import csrf_problem, gate, service
+from ..deps import editor_form, gate, service
 from ..forms import FormError, case_form_values, case_from_form, int_param
 from ..regions import PROVINCES
 from ..templating import templates
@@ -82,12 +82,10 @@ def new_case_form(request: Request) -> Response:
 
 @router.post("/cases/new", response_class=HTMLResponse)
 async def create_case(request: Request) -> Response:
-    user = gate(request, "editor")
-    if isinstance(user, Response):
-        return user
-    form = await request.form()
-    if bad := await csrf_problem(request):
-        return bad
+    got = await editor_form(request)
+    if isinstance(got, Response):
+        return got
+    user, form = got
     values = dict(EMPTY)
     try:
         values = case_form_values(form)
@@ -114,12 +112,10 @@ def edit_case_form(request: Request, case_id: str, saved: str = "") -> Response:
 
 @router.post("/cases/{case_id}/edit", response_class=HTMLResponse)
 async def update_case(request: Request, case_id: str) -> Response:
-    user = gate(request, "editor")
-    if isinstance(user, Response):
-        return user
-    form = await request.form()
-    if bad := await csrf_problem(request):
-        return bad
+    got = await editor_form(request)
+    if isinstance(got, Response):
+        return got
+    user, form = got
     store = service(request).store
     record = await run_in_threadpool(store.cases.get_record, case_id)
     if record is None:
@@ -140,12 +136,10 @@ async def update_case(request: Request, case_id: str) -> Response:
 @router.post("/cases/{case_id}/status")
 async def change_status(request: Request, case_id: str) -> Response:
     """发布 / 撤回: the review step between a draft and what cadres' searches can match."""
-    user = gate(request, "editor")
-    if isinstance(user, Response):
-        return user
-    form = await request.form()
-    if bad := await csrf_problem(request):
-        return bad
+    got = await editor_form(request)
+    if isinstance(got, Response):
+        return got
+    user, form = got
     status, back = form.get("status"), form.get("back")
     if status not in ("draft", "published"):
         return templates.TemplateResponse(request, "message.html", {

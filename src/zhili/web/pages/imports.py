@@ -11,7 +11,7 @@ from ...cases import Case
 from ...cases.errors import CaseFileError, field_label
 from ...cases.io import read_cases
 from .. import uploads
-from ..deps import csrf_problem, gate, service
+from ..deps import editor_form, gate, service
 from ..forms import FormError, text_field
 from ..templating import templates
 
@@ -39,12 +39,10 @@ def import_form(request: Request) -> Response:
 @router.post("/import", response_class=HTMLResponse)
 async def import_preview(request: Request) -> Response:
     """Validate the whole file; show every bad row, or the cases that would be saved."""
-    user = gate(request, "editor")
-    if isinstance(user, Response):
-        return user
-    form = await request.form()
-    if bad := await csrf_problem(request):
-        return bad
+    got = await editor_form(request)
+    if isinstance(got, Response):
+        return got
+    user, form = got
     file = form.get("file")
     if not isinstance(file, UploadFile) or not file.filename:
         return _page(request, 422, error="请选择要导入的文件（.xlsx、.csv 或 .jsonl）")
@@ -68,12 +66,10 @@ async def import_preview(request: Request) -> Response:
 
 @router.post("/import/confirm", response_class=HTMLResponse)
 async def import_confirm(request: Request) -> Response:
-    user = gate(request, "editor")
-    if isinstance(user, Response):
-        return user
-    form = await request.form()
-    if bad := await csrf_problem(request):
-        return bad
+    got = await editor_form(request)
+    if isinstance(got, Response):
+        return got
+    user, form = got
     status = form.get("status")
     if status not in STATUSES:
         return _page(request, 422, error="未知的导入状态，应为“草稿”或“直接发布”")
