@@ -32,7 +32,7 @@ def test_hotline_csv_export_in_every_excel_encoding(encoding: str) -> None:
     assert [o.id for o in orders] == ["GD20231101001", "GD20231101002"]
     assert orders[0].text == "小区物业跑路了，垃圾没人清，找谁？"
     assert orders[0].filters == {"province": ["浙江"], "level": ["村社区"]}
-    assert orders[0].top == 10
+    assert orders[0].top is None  # the row names no top: the caller's default applies
     assert orders[1].text == "老旧小区想加装电梯，\r\n一楼住户坚决反对"  # quoted line break kept
     assert orders[1].filters == {}
 
@@ -75,7 +75,7 @@ def test_bad_rows_are_reported_and_good_rows_kept() -> None:
         "ok-10,最后一条,区县,,200\n"  # 10 ok
     ).encode()
     orders, errors = read_workorders(data, "mixed.csv")
-    assert [(o.id, o.row, o.top) for o in orders] == [("ok-1", 2, 10), ("ok-10", 10, 200)]
+    assert [(o.id, o.row, o.top) for o in orders] == [("ok-1", 2, None), ("ok-10", 10, 200)]
     got = [(e.row, e.field) for e in errors]
     assert got == [
         (3, "level"), (3, "text"),

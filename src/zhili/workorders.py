@@ -31,7 +31,6 @@ MAX_ROWS = 5_000
 MAX_TEXT_CHARS = 20_000  # the engine refuses longer problem texts (engine.MAX_QUERY_CHARS)
 MAX_ID_CHARS = 64
 MAX_TOP = 200
-DEFAULT_TOP = 10
 FILTER_FIELDS = ("province", "level", "domain", "leadership")
 
 # Header (or JSON key) → field. Anything else is ignored: hotline exports carry many columns.
@@ -67,7 +66,7 @@ class WorkOrder(BaseModel):
 
     id: str = Field(min_length=1, max_length=MAX_ID_CHARS)
     text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
-    top: int = Field(default=DEFAULT_TOP, ge=1, le=MAX_TOP)
+    top: int | None = Field(default=None, ge=1, le=MAX_TOP)  # None: the row names none (the caller decides)
     filters: dict[str, list[str]] = Field(default_factory=dict)
     row: int | None = None  # JSONL line / CSV row (header = 1), so later errors can point at it
 
@@ -118,9 +117,9 @@ def _values(raw: Any) -> list[str]:
     raise ValueError(f"必须是文本或文本列表，收到 {type(raw).__name__}")
 
 
-def _top(raw: Any) -> int:
+def _top(raw: Any) -> int | None:
     if raw is None or (isinstance(raw, str) and not raw.strip()):
-        return DEFAULT_TOP
+        return None
     if isinstance(raw, bool):
         raise ValueError("必须是整数")
     try:
@@ -158,7 +157,7 @@ def _order(fields: dict[str, Any], file: str, row: int) -> tuple[WorkOrder | Non
         top = _top(fields.get("top"))
     except ValueError as exc:
         errors.append(RowError(file, row, "top", str(exc)))
-        top = DEFAULT_TOP
+        top = None
     order = None
     if isinstance(oid, str) and isinstance(text, str):
         try:

@@ -134,6 +134,14 @@ def test_batch_csv_as_ndjson(api: Api) -> None:
     assert all(len(line["results"]) == 2 for line in lines)
 
 
+def test_batch_row_top_wins_even_when_it_is_ten(api: Api) -> None:
+    data = "工单号,诉求内容,top\nT1,楼上漏水 物业不管,10\nT2,村里红白喜事大操大办,\n"
+    resp = api.client.post(BATCH, files={"file": ("orders.csv", data.encode("utf-8"), "text/csv")},
+                           data={"top": "2"})
+    assert resp.status_code == 200, resp.text
+    assert [len(r["results"]) for r in resp.json()["results"]] == [10, 2]
+
+
 def test_batch_refuses_unusable_files(api: Api) -> None:
     post = api.client.post
     err = _error(post(BATCH, files={"file": ("orders.jsonl", b"", "application/x-ndjson")}), 422, "file")

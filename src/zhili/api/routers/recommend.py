@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from ...engine import EmptyLibraryError, QueryError
 from ...service import Service
-from ...workorders import DEFAULT_TOP, WorkOrderFileError, read_workorders
+from ...workorders import WorkOrderFileError, read_workorders
 from ..auth import Searcher
 from ..deps import engine_error, get_service, require_json, require_multipart
 from ..errors import ApiError
@@ -46,9 +46,8 @@ def _answers(service: Service, orders: list[Any], top: int, user: Any) -> Iterat
     for order in orders:
         try:
             filters = FilterFields.model_validate(order.filters).filters()
-            # a row's own top wins; the reader fills in its default (10) when a row has none
-            own = order.top if order.top not in (None, DEFAULT_TOP) else None
-            query_id, answer = service.recommend(order.text, top=own or top, filters=filters, user=user)
+            # a row's own top wins; rows that name none take the request's
+            query_id, answer = service.recommend(order.text, top=order.top or top, filters=filters, user=user)
         except ValidationError as exc:
             err = exc.errors()[0]
             field = ".".join(map(str, err.get("loc", ()))) or "filters"
