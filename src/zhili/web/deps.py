@@ -6,7 +6,7 @@ a top-level import would make `import zhili.web` before `import zhili.api` circu
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import quote
 
 from fastapi import Request
@@ -97,13 +97,19 @@ def csrf_token(request: Request) -> str:
     return auth().csrf_token(request)
 
 
-async def editor_form(request: Request, role: str = "editor") -> Any:
-    """(user, form) for a write posted from a page, or the response to send instead: the login
-    redirect, the 403 page, or the stale-form page when the CSRF token does not check out."""
-    user = gate(request, role)
+async def posted_form(request: Request, allowed: Callable[[Request], Any]) -> Any:
+    """(user, form) for a form posted from a page, or the response to send instead: what
+    `allowed` (`gate`/`reader`) answers for a refused user, or the stale-form page when the CSRF
+    token does not check out."""
+    user = allowed(request)
     if isinstance(user, Response):
         return user
     form = await request.form()
     if bad := await csrf_problem(request):
         return bad
     return user, form
+
+
+async def editor_form(request: Request) -> Any:
+    """`posted_form` for writes that need an editor or admin."""
+    return await posted_form(request, lambda r: gate(r, "editor"))

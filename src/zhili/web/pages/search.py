@@ -17,7 +17,7 @@ from ...answer import Answer
 from ...brief import build_docx, build_html
 from ...engine import EmptyLibraryError, QueryError
 from ...store import QueryNotFoundError
-from ..deps import csrf_problem, reader, service, username
+from ..deps import csrf_problem, posted_form, reader, service, username
 from ..forms import FormError, filters_of, search_values, text_field
 from ..regions import ordered
 from ..templating import VERDICTS, templates
@@ -77,12 +77,10 @@ async def _answer_for_export(request: Request) -> tuple[Answer, str | None] | Re
     """Re-run the search behind an export (not logged again: it is the same question).
 
     Returns (answer, author) or the response to send instead."""
-    user = reader(request)
-    if isinstance(user, Response):
-        return user
-    form = await request.form()
-    if bad := await csrf_problem(request):
-        return bad
+    got = await posted_form(request, reader)
+    if isinstance(got, Response):
+        return got
+    user, form = got
     try:
         q, chosen = search_values(form)
         filters = filters_of(chosen)
@@ -119,12 +117,10 @@ async def brief_print(request: Request) -> Response:
 @router.post("/feedback")
 async def feedback(request: Request) -> Response:
     """Store 采纳/有帮助/不相关 against the logged query; JSON for the page's script, HTML otherwise."""
-    user = reader(request)
-    if isinstance(user, Response):
-        return user
-    form = await request.form()
-    if bad := await csrf_problem(request):
-        return bad
+    got = await posted_form(request, reader)
+    if isinstance(got, Response):
+        return got
+    user, form = got
     wants_json = "application/json" in request.headers.get("accept", "")
     try:
         verdict = text_field(form, "verdict", 20)
