@@ -53,6 +53,10 @@ class MatchSettings:
     ann_nprobe: int = 0  # IVF cells scanned per query (recall vs latency); 0 = nlist/8
     exact_below: int = 20_000  # filters leaving fewer cases than this are searched exactly
     delta_merge: int = 5_000  # `zhili index` merges the delta once it holds this many cases
+    # Below this many cases a saved case re-indexes the whole library in memory from cached
+    # tokens and vectors (milliseconds), so the answer is exactly a from-scratch rebuild's;
+    # above it changes go to the delta (see zhili.retrieval.delta).
+    exact_update_below: int = 5_000
     query_embed_chars: int = 128  # the dense model embeds this many leading characters (0 = all)
     # Where retrieval runs: "embedded" (on-disk index in the workspace) or "milvus" (a Milvus
     # server, or a milvus-lite file path for tests); the token comes from ZHILI_MILVUS_TOKEN.

@@ -205,6 +205,9 @@ class Engine:
         vectors = None
         if changed and self.embedder is not None and (self.index is None or self.index.vectors is not None):
             vectors, _ = case_vectors(list(changed), self.embedder, config.home() / "vectors")
+        exact = self._reindexed(changed, removed, tokens, vectors)
+        if exact is not None:
+            return exact
         backend = self.backend.copy() if hasattr(self.backend, "copy") else self.backend
         backend.delete(list(removed))
         backend.upsert(list(changed), tokens, vectors)
@@ -212,6 +215,44 @@ class Engine:
             raise EmptyLibraryError("案例库中没有案例：删除后已没有可匹配的案例")
         engine = Engine(self.index, self.analyzer, self.embedder, self.settings, self.rules,
                         rules_problem=self.rules_problem, backend=backend)
+        engine.query_cache = dict(self.query_cache)
+        return engine
+
+    def _reindexed(self, changed: list[Case], removed: list[str], tokens: list[list[str]],
+                   vectors: np.ndarray | None) -> "Engine | None":
+        """The small-library update: the whole index rebuilt in memory from known tokens and
+        vectors, so the answers are exactly those of a from-scratch build of the same library
+        (ordered by id, as the store and `Service` build it). None when this engine cannot —
+        a large or delta-served library, tokens not at hand, or a change to the library's own
+        terms (every case would need re-tokenizing: a full build's job)."""
+        index, backend = self.index, self.backend
+        if (index is None or not isinstance(backend, EmbeddedBackend) or len(backend.delta)
+                or backend.alive is not None or not isinstance(index.cases, list) or index.ann is not None):
+            return None
+        old_tokens = index.case_tokens()
+        if old_tokens is None:
+            return None
+        gone = set(removed) | {c.id for c in changed}
+        rows = {c.id: (c, old_tokens[i], i) for i, c in enumerate(index.cases) if c.id not in gone}
+        rows.update({c.id: (c, t, j) for j, (c, t) in enumerate(zip(changed, tokens))})
+        if not rows:
+            raise EmptyLibraryError("案例库中没有案例：删除后已没有可匹配的案例")
+        if len(rows) >= self.settings.exact_update_below:
+            return None
+        order = sorted(rows)
+        cases = [rows[i][0] for i in order]
+        if set(library_terms(cases)) != set(library_terms(index.cases)):
+            return None
+        new_vectors = None
+        if index.vectors is not None:
+            if changed and vectors is None:
+                return None
+            fresh = {c.id for c in changed}
+            new_vectors = np.stack([vectors[rows[i][2]] if i in fresh else np.asarray(index.vectors[rows[i][2]])
+                                    for i in order]).astype(np.float32)
+        new_index = index.with_changes(cases, [rows[i][1] for i in order], new_vectors)
+        engine = Engine(new_index, self.analyzer, self.embedder, self.settings, self.rules,
+                        rules_problem=self.rules_problem)
         engine.query_cache = dict(self.query_cache)
         return engine
 

@@ -173,8 +173,10 @@ class Service:
 
             return Engine.open_large(StoreSource(self.store.cases), self.index_dir, settings=settings,
                                      rules_dir=self.rules_dir)
-        return Engine.from_cases(self.store.cases.published(), self.index_dir, settings=settings,
-                                 rules_dir=self.rules_dir)
+        # ordered by id in Python, whatever the database's collation: incremental updates
+        # (`Engine.updated`) keep the same order, so both give the same answers
+        cases = sorted(self.store.cases.published(), key=lambda c: c.id)
+        return Engine.from_cases(cases, self.index_dir, settings=settings, rules_dir=self.rules_dir)
 
     def _delta(self, old: Engine, hashes: dict[str, str]) -> Engine | None:
         """`old.updated(changed, removed)`, or None when a full build is the better choice.

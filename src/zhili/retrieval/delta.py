@@ -32,6 +32,8 @@ class Delta:
     vectors: np.ndarray | None = None
 
     def __post_init__(self) -> None:
+        if self.vectors is not None and len(self.vectors) != len(self.cases):
+            raise ValueError(f"增量索引行数不一致：{len(self.cases)} 个案例、{len(self.vectors)} 个向量")
         self.columns = Columns.build(self.cases)
         self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         rows: dict[str, list[int]] = {}
@@ -52,15 +54,26 @@ class Delta:
 
     def with_changes(self, changed: list[Case], tokens: list[list[str]], vectors: np.ndarray | None,
                      removed: set[str]) -> "Delta":
-        """A new delta: `removed` and re-saved ids dropped, `changed` appended (copy-on-write)."""
+        """A new delta: `removed` and re-saved ids dropped, `changed` appended (copy-on-write).
+
+        Rows stay aligned: the kept rows keep their vectors whether or not this change brings
+        any (a delete brings none), and a delta with vectors refuses changed cases without."""
         drop = removed | {c.id for c in changed}
         keep = [i for i, c in enumerate(self.cases) if c.id not in drop]
         cases = [self.cases[i] for i in keep] + list(changed)
         toks = [self.tokens[i] for i in keep] + list(tokens)
-        vecs = None
-        if vectors is not None:
-            old = self.vectors[keep] if self.vectors is not None else np.zeros((0, vectors.shape[1]), np.float32)
-            vecs = np.concatenate([old, np.asarray(vectors, np.float32)]).astype(np.float32)
+        if vectors is not None and len(vectors) != len(changed):
+            raise ValueError(f"{len(changed)} 个案例却有 {len(vectors)} 个向量")
+        if changed and self.vectors is not None and len(self) and vectors is None:
+            raise ValueError("增量索引含语义向量：新增或修改的案例也必须提供向量")
+        parts = []
+        if self.vectors is not None:
+            parts.append(self.vectors[keep])
+        if vectors is not None and len(changed):
+            parts.append(np.asarray(vectors, np.float32))
+        vecs = np.concatenate(parts).astype(np.float32) if parts else None
+        if vecs is not None and len(vecs) != len(cases):
+            raise ValueError(f"增量索引行数不一致：{len(cases)} 个案例、{len(vecs)} 个向量")
         return Delta(cases, toks, vecs)
 
     def sparse_scores(self, query_tokens: list[str], main: SparseIndex) -> np.ndarray:

@@ -62,6 +62,8 @@ class Index:
     columns: Columns | None = None
     ann: AnnIndex | None = None
     ids: list[str] | None = None
+    tokens: list[list[str]] | None = None  # per case; None = only on disk (`directory`)
+    directory: Path | None = None
 
     def __post_init__(self) -> None:
         """`cases` is a list (libraries held in memory) or a CaseFile (large libraries)."""
@@ -98,7 +100,8 @@ class Index:
                     if vectors is None or vectors.shape[0] == len(cases):
                         return cls(cases, SparseIndex.load(directory / "bm25", stored["avgdl"], mmap=True),
                                    vectors, stored, BuildReport(rebuilt=False),
-                                   ann=AnnIndex.load(directory) if manifest["ann"] else None)
+                                   ann=AnnIndex.load(directory) if manifest["ann"] else None,
+                                   directory=directory)
             except (OSError, ValueError, KeyError, RuntimeError):
                 pass  # a damaged index is rebuilt, never trusted
         return cls._build(cases, analyzer, embedder, directory, vector_cache_dir, manifest, progress, ann,
@@ -129,7 +132,28 @@ class Index:
         manifest = {**manifest, "avgdl": sparse.avgdl}
         _write(directory, cases, sparse, vectors, manifest,
                {c.content_hash(): t for c, t in zip(cases, docs)}, ann_index)
-        return cls(cases, sparse, vectors, manifest, BuildReport(True, tokenized, embedded), ann=ann_index)
+        return cls(cases, sparse, vectors, manifest, BuildReport(True, tokenized, embedded), ann=ann_index,
+                   tokens=docs, directory=directory)
+
+    def case_tokens(self) -> list[list[str]] | None:
+        """Tokens of every case in order (kept from the build, else read from `tokens.json`);
+        None when they are not all known (then only a full build can re-index)."""
+        if self.tokens is None and self.directory is not None and isinstance(self.cases, list):
+            cache = _load_tokens(self.directory, self.manifest.get("text_fingerprint", ""))
+            docs = [cache.get(c.content_hash()) for c in self.cases]
+            if all(d is not None for d in docs):
+                self.tokens = docs  # type: ignore[assignment]
+        return self.tokens
+
+    def with_changes(self, cases: list[Case], tokens: list[list[str]],
+                     vectors: np.ndarray | None) -> "Index":
+        """An in-memory index over `cases` built from known tokens and vectors — exactly what a
+        from-scratch build of the same cases gives (same BM25 statistics, same rows), without
+        tokenizing, embedding or writing anything. Small libraries only: BM25 is rebuilt whole."""
+        sparse = SparseIndex.build(tokens, *self.manifest["bm25"])
+        manifest = {**self.manifest, "library_hash": library_hash(cases), "count": len(cases),
+                    "avgdl": sparse.avgdl}
+        return Index(list(cases), sparse, vectors, manifest, BuildReport(True), tokens=list(tokens))
 
 
 def case_vectors(cases: list[Case], embedder: Embedder, vector_cache_dir: Path,
