@@ -191,9 +191,14 @@ class Engine:
         rules, problem = load_rules(rules_dir) if use_rules else (None, None)
         return cls(index, analyzer, embedder, settings, rules, rules_problem=problem)
 
-    def updated(self, changed: list[Case], removed: list[str]) -> "Engine":
+    def updated(self, changed: list[Case], removed: list[str], exact_only: bool = False) -> "Engine | None":
         """A new engine where `changed` cases (new or edited) and `removed` ids take effect at
         once; this engine is left untouched (requests in flight keep a consistent library).
+
+        Small libraries are re-indexed in memory (`_reindexed`: answers exactly a from-scratch
+        build's). `exact_only`: return None rather than fall back to the delta when that is not
+        possible — the caller then makes a full build (`Service` does, below
+        `exact_update_below` cases, so small libraries always answer like a rebuild).
 
         Changed cases are tokenized and embedded (vector caches first) and go to the backend's
         delta; the on-disk index folds them in on its next rebuild. Unknown removed ids are
@@ -206,7 +211,7 @@ class Engine:
         if changed and self.embedder is not None and (self.index is None or self.index.vectors is not None):
             vectors, _ = case_vectors(list(changed), self.embedder, config.home() / "vectors")
         exact = self._reindexed(changed, removed, tokens, vectors)
-        if exact is not None:
+        if exact is not None or exact_only:
             return exact
         backend = self.backend.copy() if hasattr(self.backend, "copy") else self.backend
         backend.delete(list(removed))
