@@ -16,6 +16,7 @@ finds on its own. The longer run lives in `benchmarks/index_model.py`.
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,7 @@ from zhili.service import Service
 
 # Random sequences (a new seed each run: every CI run explores new paths; a failure prints the
 # steps that reproduce it). No shrinking here — it can take minutes; the benchmark script shrinks.
+RAN: Counter[str] = Counter()  # operations run, over all runs of a test
 NO_SHRINK = (Phase.explicit, Phase.reuse, Phase.generate)
 STEPS = {"sqlite": (4, 40), "postgresql": (3, 30)}  # (runs, steps per run): ~280 steps, ~2 min on 2 cores
 
@@ -91,6 +93,7 @@ class ApiLibraryMachine(RuleBasedStateMachine):
     # ------------------------------------------------------------ operations
     @rule(data=st.data(), publish=st.booleans())
     def create(self, data, publish: bool) -> None:
+        RAN["create"] += 1
         case = self._content(data, self._new_id())
         status = "published" if publish else "draft"
         resp = self.client.post("/api/v1/cases", params={"status": status}, headers=self.headers["editor"],
@@ -101,6 +104,7 @@ class ApiLibraryMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.next_id > 0)
     @rule(data=st.data())
     def update(self, data) -> None:
+        RAN["update"] += 1
         ids = [i for i in self.model.cases if i.startswith("MT-")]
         if not ids:
             return
@@ -113,6 +117,7 @@ class ApiLibraryMachine(RuleBasedStateMachine):
 
     @rule(data=st.data(), publish=st.booleans())
     def set_status(self, data, publish: bool) -> None:
+        RAN["set_status"] += 1
         cid = self._pick(data, self.model.cases)
         verb = "publish" if publish else "unpublish"
         if not publish and len(self.model.published()) <= 1 and self.model.cases[cid][1] == "published":
@@ -123,6 +128,7 @@ class ApiLibraryMachine(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def delete(self, data) -> None:
+        RAN["delete"] += 1
         cid = self._pick(data, self.model.cases)
         if self.model.cases[cid][1] == "published" and len(self.model.published()) <= 1:
             return
@@ -132,6 +138,7 @@ class ApiLibraryMachine(RuleBasedStateMachine):
 
     @rule(data=st.data(), bad_row=st.booleans(), n=st.integers(1, 3))
     def import_file(self, data, bad_row: bool, n: int) -> None:
+        RAN["import_file"] += 1
         existing = [i for i in self.model.cases if i.startswith("MT-")]
         cases = []
         for _ in range(n):
@@ -152,11 +159,13 @@ class ApiLibraryMachine(RuleBasedStateMachine):
 
     @rule()
     def publish_rules(self) -> None:
+        RAN["publish_rules"] += 1
         toggle_steering_weight(self.rules_dir)
         self._ok(self.client.post("/api/v1/rules/versions", headers=self.headers["admin"]), 201)
 
     @rule(q=st.integers(0, len(QUERIES) - 1))
     def search(self, q: int) -> None:
+        RAN["search"] += 1
         self._check(QUERIES[q])
 
     # ------------------------------------------------------------ invariants
@@ -185,8 +194,14 @@ def test_random_edits_answer_like_a_rebuild(backend: str, tmp_path: Path, zhili_
     if backend == "postgresql":
         require_postgresql()
     runs, steps = STEPS[backend]
+    RAN.clear()
     machine = type(f"Api{backend.title()}Machine", (ApiLibraryMachine,), {"backend": backend, "root": tmp_path})
     run_state_machine_as_test(machine, settings=settings(
         max_examples=runs, stateful_step_count=steps, deadline=None, database=None,
         phases=NO_SHRINK, suppress_health_check=list(HealthCheck)))
+    # the sequences really mixed every kind of operation (a generator stuck on one rule would
+    # make this test pass without testing anything)
+    missing = {"create", "update", "set_status", "delete", "import_file", "publish_rules", "search"} - set(RAN)
+    assert not missing, f"never ran: {missing} ({dict(RAN)})"
+    print(dict(RAN))
     shutil.rmtree(tmp_path, ignore_errors=True)
