@@ -11,6 +11,7 @@ import csv
 import gzip
 import io
 import json
+import logging
 import os
 import tempfile
 import zipfile
@@ -24,6 +25,7 @@ from . import tabular
 from .errors import CaseFileError, RowError, validation_messages
 from .model import DOMAINS, LEVELS, Case, case_from_record
 
+log = logging.getLogger(__name__)
 MAX_BYTES = 200 * 1024 * 1024  # per file, after decompression
 MAX_ROWS = 100_000
 XLSX_UNPACK_FACTOR = 5  # xlsx is zipped XML: allow this much inflation over MAX_BYTES
@@ -296,7 +298,10 @@ def _jsonl_line(case: Case) -> str:
     for o in data["outcomes"]:  # 90.0 → 90, as people write it and as the bundled file has it
         if isinstance(o.get("value"), float) and o["value"].is_integer() and abs(o["value"]) < 1e15:
             o["value"] = int(o["value"])
-    return json.dumps(data, ensure_ascii=False)
+    try:  # standard JSON only: other tools choke on Infinity/NaN
+        return json.dumps(data, ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        raise ValueError(f"案例 {case.id} 的成效数值不是有限数字（Infinity/NaN），无法写成标准 JSON") from None
 
 
 # ---- tabular (CSV, xlsx) ----------------------------------------------------------------------
@@ -427,15 +432,24 @@ def _write_csv(cases: list[Case], fh: IO[bytes], headers: str) -> None:
 
 
 def _check_excel_cells(case: Case, row: list[Any]) -> None:
+    for (name, zh), value in zip(tabular.COLUMNS, row):
+        if isinstance(value, str) and len(value) > EXCEL_CELL_LIMIT:
+            raise ValueError(f"案例 {case.id} 的“{zh}”有 {len(value)} 个字符，超过 Excel 单元格上限 {EXCEL_CELL_LIMIT}；请导出为 JSONL 或 CSV")
+
+
+def _excel_text(case: Case, value: str) -> str:
+    """Text Excel can hold. New cases cannot carry control characters (the model refuses them),
+    but one stored by an older build must not make the whole export fail: it is dropped here
+    (JSONL and CSV exports keep it) and logged."""
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-    for (name, zh), value in zip(tabular.COLUMNS, row):
-        if not isinstance(value, str):
-            continue
-        if len(value) > EXCEL_CELL_LIMIT:
-            raise ValueError(f"案例 {case.id} 的“{zh}”有 {len(value)} 个字符，超过 Excel 单元格上限 {EXCEL_CELL_LIMIT}；请导出为 JSONL 或 CSV")
-        if ILLEGAL_CHARACTERS_RE.search(value):
-            raise ValueError(f"案例 {case.id} 的“{zh}”含有 Excel 不允许的控制字符；请导出为 JSONL 或先清理文本")
+    raw = tabular.unescape(value)  # clean the text itself, then escape it again
+    cleaned = ILLEGAL_CHARACTERS_RE.sub("", raw).replace("\ufffe", "").replace("\uffff", "")
+    cleaned = cleaned.encode("utf-8", "replace").decode("utf-8")  # a lone surrogate becomes "?"
+    if cleaned == raw:
+        return value
+    log.warning("xlsx export: dropped control characters from case %s", case.id)
+    return tabular.escape(cleaned)
 
 
 def _write_xlsx(cases: list[Case], fh: IO[bytes], headers: str) -> None:
@@ -459,11 +473,11 @@ def _write_xlsx(cases: list[Case], fh: IO[bytes], headers: str) -> None:
     ws.append(header)
     wrap = Alignment(wrap_text=True, vertical="top")
     outcomes_col = [n for n, _ in tabular.COLUMNS].index("outcomes")
-    for row in rows:
+    for case, row in zip(cases, rows):
         cells: list[Any] = []
         for i, v in enumerate(row):
             if isinstance(v, str) and v:  # an explicit string cell: openpyxl never sees a formula
-                c = WriteOnlyCell(ws, value=v)
+                c = WriteOnlyCell(ws, value=_excel_text(case, v))
                 c.data_type = "s"
                 if i == outcomes_col:
                     c.alignment = wrap
