@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from ...answer import Answer
 from ...brief import build_docx, build_html
 from ...engine import EmptyLibraryError, QueryError
-from ...store import QueryNotFoundError
+from ...feedback import FeedbackRefused
 from ..deps import csrf_problem, posted_form, reader, service, username
 from ..forms import FormError, filters_of, search_values, text_field
 from ..regions import ordered
@@ -124,12 +124,11 @@ async def feedback(request: Request) -> Response:
     wants_json = "application/json" in request.headers.get("accept", "")
     try:
         verdict = text_field(form, "verdict", 20)
-        await run_in_threadpool(_store_feedback, request, text_field(form, "query_id", 64),
+        await run_in_threadpool(service(request).add_feedback, text_field(form, "query_id", 64),
                                 text_field(form, "case_id", 64), verdict, username(user))
-    except QueryNotFoundError:
-        exc = FormError([("查询", "找不到这次查询记录，请重新检索后再反馈")])
-        return _feedback_error(request, exc, wants_json)
-    except (FormError, ValueError) as exc:
+    except FeedbackRefused as exc:  # the API's own check and answer (zhili.feedback)
+        return _feedback_error(request, exc, wants_json, exc.status)
+    except FormError as exc:
         return _feedback_error(request, exc, wants_json)
     message = f"已记录：{VERDICTS[verdict]}"
     if wants_json:
@@ -137,17 +136,8 @@ async def feedback(request: Request) -> Response:
     return templates.TemplateResponse(request, "message.html", {"title": "感谢反馈", "message": message})
 
 
-def _store_feedback(request: Request, query_id: str, case_id: str, verdict: str, user: str | None) -> None:
-    if verdict not in VERDICTS:
-        raise FormError([("反馈", f"未知的反馈类型“{verdict}”")])
-    store = service(request).store
-    if not case_id or store.cases.get_record(case_id) is None:
-        raise FormError([("案例", f"案例“{case_id}”不存在")])
-    store.feedback.add(query_id, case_id, verdict, user=user)
-
-
-def _feedback_error(request: Request, exc: Exception, wants_json: bool) -> Response:
+def _feedback_error(request: Request, exc: Exception, wants_json: bool, status: int = 422) -> Response:
     if wants_json:
-        return JSONResponse({"ok": False, "message": str(exc)}, status_code=422)
+        return JSONResponse({"ok": False, "message": str(exc)}, status_code=status)
     return templates.TemplateResponse(request, "message.html", {"title": "反馈未记录", "message": str(exc)},
-                                      status_code=422)
+                                      status_code=status)
