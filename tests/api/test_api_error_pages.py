@@ -50,6 +50,8 @@ def test_a_server_error_is_a_generic_page_and_logged(tmp_path: Path, monkeypatch
         assert "服务器出错了" in page.text
         assert not any(w in page.text for w in ("no such table", "OperationalError", "Traceback"))
         assert api_resp.status_code == 500 and api_resp.json()["error"]["code"] == "internal_error"
+        for resp in (page, api_resp):  # the security headers reach even a 500 (issue 9, item 4)
+            assert resp.headers["x-frame-options"] == "DENY" and "content-security-policy" in resp.headers
         assert any("unhandled error on GET /cases/case-0001" in r.getMessage() for r in caplog.records)
     finally:
         service.close()

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from ...answer import Answer
+from ...api.headers import inline_style_policy
 from ...brief import build_docx, build_html
 from ...engine import EmptyLibraryError, QueryError
 from ...feedback import FeedbackRefused
@@ -111,7 +112,8 @@ async def brief_print(request: Request) -> Response:
         return found
     answer, author = found
     html = await run_in_threadpool(build_html, answer, author=author)
-    return HTMLResponse(html)
+    # standalone page with its CSS inline (to be saved or mailed): allowed by hash, no script
+    return HTMLResponse(html, headers={"Content-Security-Policy": inline_style_policy(html)})
 
 
 @router.post("/feedback")
