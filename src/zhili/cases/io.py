@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from . import tabular
 from .errors import CaseFileError, RowError, validation_messages
 from .model import DOMAINS, LEVELS, Case, case_from_record
+from .xlsx_guard import zip_problem
 
 log = logging.getLogger(__name__)
 MAX_BYTES = 200 * 1024 * 1024  # per file, after decompression
@@ -371,15 +372,15 @@ def _read_csv(path: Path, progress: Progress | None, max_bytes: int, max_rows: i
 
 
 def _read_xlsx(path: Path, progress: Progress | None, max_bytes: int, max_rows: int) -> list[Case]:
-    import openpyxl  # imported lazily: only spreadsheet users pay for it
-
     if _file_size(path, max_bytes) == 0:
         raise _file_error(path, "文件为空")
     if not zipfile.is_zipfile(path):
         raise _file_error(path, "不是有效的 .xlsx 文件（可能是改了扩展名的 .xls/CSV，或文件已损坏）；请在 Excel 中另存为 .xlsx")
-    with zipfile.ZipFile(path) as zf:  # a zip bomb is refused before openpyxl inflates it
-        if sum(info.file_size for info in zf.infolist()) > max_bytes * XLSX_UNPACK_FACTOR:
-            raise _too_big(path, max_bytes)
+    problem = zip_problem(path, max_bytes * XLSX_UNPACK_FACTOR)  # a zip bomb: refused before
+    if problem:                                                  # openpyxl inflates anything
+        raise _file_error(path, problem)
+    import openpyxl  # imported lazily (only spreadsheet users pay for it), after the check
+
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
     except Exception as exc:  # openpyxl raises many kinds for a zip that is not a workbook
