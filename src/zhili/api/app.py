@@ -20,6 +20,7 @@ from .deps import reject_nul
 from .headers import SecurityHeaders, docs_policy, new_nonce
 from .auth import SESSION_COOKIE, SESSION_MAX_AGE, LoginLimiter, secret_key
 from .limits import UPLOAD_SUFFIXES, BodyLimit
+from .ratelimit import AnswerBudget
 from .schemas import ERROR_RESPONSES
 from .settings import ApiSettings
 
@@ -113,6 +114,7 @@ def create_app(service: Service | None = None, settings: ApiSettings | None = No
     app.state.service = service
     app.state.settings = settings
     app.state.login_limiter = LoginLimiter()
+    app.state.answer_budget = AnswerBudget(settings.anonymous_answers_per_minute)
     errors.install(app)
 
     from .routers import admin, cases, feedback, recommend, rules, session, status, transfer

@@ -12,9 +12,11 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 
 from ...answer import Answer
 from ...api.headers import inline_style_policy
+from ...api.login import client_of
 from ...brief import build_docx, build_html
 from ...engine import EmptyLibraryError, QueryError
 from ...feedback import FeedbackRefused
@@ -64,8 +66,14 @@ async def search(request: Request) -> Response:
             return await _page(request, q=q, f=chosen, status_code=403,
                                error="页面已过期（CSRF 校验失败），已保留您的输入，请再次点击“智能匹配”。")
         filters = filters_of(chosen)
+        if user is None:  # the API's brake on anonymous matching, per client
+            request.app.state.answer_budget.take(client_of(request), 1)
         query_id, answer = await run_in_threadpool(
             service(request).recommend, q, top=TOP, filters=filters, user=username(user))
+    except HTTPException as exc:  # 429 from the budget: say so on the page, keep the text
+        page = await _page(request, q=q, f=chosen, error=str(exc.detail), status_code=exc.status_code)
+        page.headers.update(exc.headers or {})
+        return page
     except (FormError, QueryError) as exc:
         return await _page(request, q=q, f=chosen, error=str(exc), status_code=422)
     except EmptyLibraryError:
