@@ -73,6 +73,10 @@ def test_control_characters_are_row_errors(tmp_path: Path, field: str, value: ob
     assert "U+" in err.reason
 
 
+def test_one_line_fields_are_stripped_before_the_check() -> None:
+    assert Case.model_validate({**GOOD, "title": "  标题\r\n", "mechanisms": ["议事会\n"]}).title == "标题"
+
+
 def test_multiline_fields_keep_tabs_and_line_breaks(tmp_path: Path) -> None:
     case = Case.model_validate({**GOOD, "problem": "第一行\r\n第二行\t说明", "practice": "一\n二",
                                 "outcomes": [{"metric": "m", "value": 1, "text": "甲\n乙"}]})

@@ -40,8 +40,8 @@ def char_problem(value: Any, multiline: bool, multiline_keys: tuple[str, ...] = 
     """A Chinese reason when `value` (text, list or dict of them) holds a forbidden character.
 
     `multiline_keys` are dict keys whose text may span lines (an outcome's `text`)."""
-    if isinstance(value, str):
-        ch = bad_char(value, multiline)
+    if isinstance(value, str):  # a one-line field is stripped later: an edge "\n" is no fault
+        ch = bad_char(value if multiline else value.strip(), multiline)
         if ch is None:
             return None
         if ch in MULTILINE:
