@@ -17,10 +17,11 @@ BUNDLED_CASES = DATA_DIR / "cases.jsonl"
 
 
 def home() -> Path:
-    """The workspace: case database, index, caches. Created on demand."""
-    path = Path(os.environ.get("ZHILI_HOME") or Path.home() / ".zhili")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """The workspace: case database, index, caches. Created on demand, owner-only (0700): it
+    holds the query log and accounts (see `zhili.private_files`)."""
+    from .private_files import private_dir
+
+    return private_dir(Path(os.environ.get("ZHILI_HOME") or Path.home() / ".zhili"))
 
 
 def rules_dir() -> Path:

@@ -223,3 +223,9 @@ class Service:
         query_id = self.store.queries.record(text, filters.model_dump(exclude_defaults=True), answer,
                                              user=username_of(user))
         return query_id, answer
+
+    def add_feedback(self, query_id: str, case_id: str, verdict: str, user: Any = None) -> int:
+        """采纳/有帮助/不相关 on a case shown for a logged query (see `zhili.feedback`)."""
+        from .feedback import record_feedback
+
+        return record_feedback(self.store, query_id, case_id, verdict, username_of(user))

@@ -52,7 +52,7 @@ def test_feedback_is_stored(api: Api) -> None:
     error_of(post("/api/v1/feedback", json={"query_id": answer["query_id"], "case_id": case_id, "verdict": "great"}),
              422, "verdict")
     error_of(post("/api/v1/feedback", json={"query_id": answer["query_id"], "case_id": "nope", "verdict": "helpful"}),
-             404, "case_id")
+             422, "case_id", "case_not_in_answer")  # a missing id answers like any other not shown
     other = next(c for c in ("case-0001", "case-0002", "case-0003", "case-0004")
                  if c not in [r["case_id"] for r in answer["results"]])
     error_of(post("/api/v1/feedback", json={"query_id": answer["query_id"], "case_id": other, "verdict": "helpful"}),

@@ -42,7 +42,8 @@ def test_draft_publish_update_unpublish_delete(api: Api) -> None:
     assert api.client.post(f"{CASES}/{case['id']}/unpublish", headers=ed).json()["status"] == "draft"
     assert case["id"] not in _top_ids(api, UNIQUE)
 
-    history = api.client.get(f"{CASES}/{case['id']}/history", headers=api.auth("viewer")).json()
+    error_of(api.client.get(f"{CASES}/{case['id']}/history", headers=api.auth("viewer")), 404, "case_id")
+    history = api.client.get(f"{CASES}/{case['id']}/history", headers=ed).json()  # drafts: editors only
     actions = sorted(e["action"] for e in history["entries"])
     assert actions == sorted(["create", "status", "update", "status"])
     publish = next(e for e in history["entries"] if e["action"] == "status" and e["after"]["status"] == "published")

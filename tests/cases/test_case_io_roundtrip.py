@@ -46,7 +46,8 @@ def test_fmt_argument_overrides_suffix(tmp_path: Path, bundled_cases: list[Case]
 def _awkward_case() -> Case:
     return Case(
         id="odd-1",
-        title="含|竖线与\n换行的成效",
+        title="含|竖线的成效",  # a title is one line (issue 9); line breaks live in multi-line fields
+        problem="含|竖线与\n换行的问题",
         outcomes=[
             Outcome(metric="办结率|满意率", value=95.5, unit="%", text="两项|合计"),
             Outcome(metric="", value=None, unit="", text="第一行\n第二行"),
@@ -147,8 +148,10 @@ def test_progress_is_reported(tmp_path: Path, bundled_cases: list[Case]) -> None
 def test_write_is_atomic_and_leaves_no_temp_files(tmp_path: Path, bundled_cases: list[Case]) -> None:
     target = tmp_path / "lib.xlsx"
     write_cases(bundled_cases[:3], target)
-    bad = bundled_cases[0].model_copy(update={"practice": "含控制字符\x01的文本"})
-    with pytest.raises(ValueError, match="控制字符"):
+    # control characters no longer fail an xlsx export (issue 9: they are dropped); a cell
+    # longer than Excel's limit still does
+    bad = bundled_cases[0].model_copy(update={"practice": "长" * 40_000})
+    with pytest.raises(ValueError, match="单元格上限"):
         write_cases([bad], target)
     assert read_cases(target) == bundled_cases[:3]  # the previous export is untouched
     assert sorted(p.name for p in tmp_path.iterdir()) == ["lib.xlsx"]

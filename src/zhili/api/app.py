@@ -6,18 +6,21 @@ import importlib.util
 import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable
 
 from fastapi import Depends, FastAPI
 from fastapi.responses import HTMLResponse
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp
 
 from .. import __version__ as VERSION
 from ..service import Service
 from . import errors
 from .deps import reject_nul
+from .headers import SecurityHeaders, docs_policy, new_nonce
 from .auth import SESSION_COOKIE, SESSION_MAX_AGE, LoginLimiter, secret_key
 from .limits import UPLOAD_SUFFIXES, BodyLimit
+from .ratelimit import AnswerBudget
 from .schemas import ERROR_RESPONSES
 from .settings import ApiSettings
 
@@ -63,10 +66,14 @@ def _docs(app: FastAPI) -> None:
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="zhili（治理）API 文档",
+        page = get_swagger_ui_html(openapi_url="/openapi.json", title="zhili（治理）API 文档",
                                    swagger_js_url="/docs-static/swagger-ui-bundle.js",
                                    swagger_css_url="/docs-static/swagger-ui.css",
-                                   swagger_favicon_url="/docs-static/favicon-32x32.png")
+                                   swagger_favicon_url="/docs-static/favicon-32x32.png",
+                                   swagger_ui_parameters={"validatorUrl": None})  # offline: no badge
+        nonce = new_nonce()  # the page's one inline start-up script runs by this nonce, nothing else
+        html = page.body.decode("utf-8").replace("<script>", f'<script nonce="{nonce}">')
+        return HTMLResponse(html, headers={"Content-Security-Policy": docs_policy(nonce)})
 
 
 def _document_auth(app: FastAPI) -> None:
@@ -107,6 +114,7 @@ def create_app(service: Service | None = None, settings: ApiSettings | None = No
     app.state.service = service
     app.state.settings = settings
     app.state.login_limiter = LoginLimiter()
+    app.state.answer_budget = AnswerBudget(settings.anonymous_answers_per_minute)
     errors.install(app)
 
     from .routers import admin, cases, feedback, recommend, rules, session, status, transfer
@@ -128,5 +136,17 @@ def create_app(service: Service | None = None, settings: ApiSettings | None = No
 
     app.add_middleware(SessionMiddleware, secret_key=secret_key(), session_cookie=SESSION_COOKIE,
                        max_age=SESSION_MAX_AGE, same_site="lax", https_only=settings.session_https_only)
-    app.add_middleware(BodyLimit, limit_for=limit_for)  # outermost: refuse before anything reads
+    app.add_middleware(BodyLimit, limit_for=limit_for)  # refuse before anything reads
+    _outermost(app, lambda inner: SecurityHeaders(inner, session_cookie=SESSION_COOKIE))
     return app
+
+
+def _outermost(app: FastAPI, wrap: Callable[[ASGIApp], ASGIApp]) -> None:
+    """Wrap the whole middleware stack, Starlette's ServerErrorMiddleware included, so that even
+    a 500 page and a 413 from BodyLimit carry the security headers."""
+    build = app.build_middleware_stack
+
+    def build_wrapped() -> ASGIApp:
+        return wrap(build())
+
+    app.build_middleware_stack = build_wrapped  # type: ignore[method-assign]

@@ -135,31 +135,35 @@ async def _validation_handler(_request: Request, exc: RequestValidationError) ->
     return JSONResponse(body, status_code=422)
 
 
-def _page(request: Request, status: int, message: str) -> Any:
+def _page(request: Request, status: int, message: str, headers: dict[str, str] | None = None) -> Any:
     """An HTML error page for a browser on a web page (not /api), when zhili.web offers one."""
     render = getattr(request.app.state, "html_errors", None)
-    if render is None or request.url.path.startswith("/api/"):
+    if render is None or request.url.path == "/api" or request.url.path.startswith("/api/"):
         return None
     if "text/html" not in request.headers.get("accept", ""):
         return None
     try:
-        return render(request, status, message)
+        page = render(request, status, message)
     except Exception:  # noqa: BLE001 - a broken error page must not hide the original error
         log.exception("error page failed for %s", request.url.path)
         return None
+    for name, value in (headers or {}).items():  # e.g. Allow on 405
+        page.headers[name] = value
+    return page
 
 
 async def _http_handler(request: Request, exc: StarletteHTTPException) -> Any:
     if isinstance(exc, ApiError):
-        page = _page(request, exc.status_code, exc.message)
+        page = _page(request, exc.status_code, exc.message, exc.headers)
         return page or JSONResponse(exc.body(), status_code=exc.status_code, headers=exc.headers)
     detail = exc.detail if isinstance(exc.detail, str) else None
     code, zh, en = STATUS_TEXT.get(exc.status_code, ("error", "请求失败", "Request failed"))
-    return _page(request, exc.status_code, zh) or error_response(
+    return _page(request, exc.status_code, zh, exc.headers) or error_response(
         exc.status_code, zh, None, code, detail or en, headers=exc.headers)
 
 
 async def _server_error(request: Request, exc: Exception) -> Any:
+    """500: the log gets the traceback, the client a generic message (HTML page or JSON)."""
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return _page(request, 500, STATUS_TEXT[500][1]) or error_response(500)
 

@@ -118,5 +118,5 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": text}
     for status, text in ((401, "未登录或令牌无效"), (403, "权限不足或 CSRF 校验失败"), (404, "不存在"),
                          (413, "请求过大"), (415, "内容类型不支持"), (422, "请求内容有误（field 指出字段）"),
-                         (500, "服务器内部错误"))
+                         (429, "请求过于频繁（匿名查询限额）"), (500, "服务器内部错误"))
 }

@@ -18,6 +18,10 @@ class ApiSettings:
     max_body_bytes: int = 1 * MB            # JSON requests
     max_upload_bytes: int = 20 * MB         # case imports and batch work orders
     max_batch_rows: int = 1000              # work orders per batch request
+    max_batch_results: int = 20_000         # work orders × results each (top), per batch request
+    anonymous_batch_rows: int = 100         # the same two limits without a login
+    anonymous_batch_results: int = 1_000
+    anonymous_answers_per_minute: int = 120  # per client: 1 per search, 1 per work order; 0 = off
     session_https_only: bool = False        # set True behind HTTPS so the cookie is never sent in clear
 
     @classmethod

@@ -11,6 +11,7 @@ import csv
 import gzip
 import io
 import json
+import logging
 import os
 import tempfile
 import zipfile
@@ -23,7 +24,9 @@ from pydantic import ValidationError
 from . import tabular
 from .errors import CaseFileError, RowError, validation_messages
 from .model import DOMAINS, LEVELS, Case, case_from_record
+from .xlsx_guard import zip_problem
 
+log = logging.getLogger(__name__)
 MAX_BYTES = 200 * 1024 * 1024  # per file, after decompression
 MAX_ROWS = 100_000
 XLSX_UNPACK_FACTOR = 5  # xlsx is zipped XML: allow this much inflation over MAX_BYTES
@@ -296,7 +299,10 @@ def _jsonl_line(case: Case) -> str:
     for o in data["outcomes"]:  # 90.0 → 90, as people write it and as the bundled file has it
         if isinstance(o.get("value"), float) and o["value"].is_integer() and abs(o["value"]) < 1e15:
             o["value"] = int(o["value"])
-    return json.dumps(data, ensure_ascii=False)
+    try:  # standard JSON only: other tools choke on Infinity/NaN
+        return json.dumps(data, ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        raise ValueError(f"案例 {case.id} 的成效数值不是有限数字（Infinity/NaN），无法写成标准 JSON") from None
 
 
 # ---- tabular (CSV, xlsx) ----------------------------------------------------------------------
@@ -366,15 +372,15 @@ def _read_csv(path: Path, progress: Progress | None, max_bytes: int, max_rows: i
 
 
 def _read_xlsx(path: Path, progress: Progress | None, max_bytes: int, max_rows: int) -> list[Case]:
-    import openpyxl  # imported lazily: only spreadsheet users pay for it
-
     if _file_size(path, max_bytes) == 0:
         raise _file_error(path, "文件为空")
     if not zipfile.is_zipfile(path):
         raise _file_error(path, "不是有效的 .xlsx 文件（可能是改了扩展名的 .xls/CSV，或文件已损坏）；请在 Excel 中另存为 .xlsx")
-    with zipfile.ZipFile(path) as zf:  # a zip bomb is refused before openpyxl inflates it
-        if sum(info.file_size for info in zf.infolist()) > max_bytes * XLSX_UNPACK_FACTOR:
-            raise _too_big(path, max_bytes)
+    problem = zip_problem(path, max_bytes * XLSX_UNPACK_FACTOR)  # a zip bomb: refused before
+    if problem:                                                  # openpyxl inflates anything
+        raise _file_error(path, problem)
+    import openpyxl  # imported lazily (only spreadsheet users pay for it), after the check
+
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
     except Exception as exc:  # openpyxl raises many kinds for a zip that is not a workbook
@@ -427,15 +433,24 @@ def _write_csv(cases: list[Case], fh: IO[bytes], headers: str) -> None:
 
 
 def _check_excel_cells(case: Case, row: list[Any]) -> None:
+    for (name, zh), value in zip(tabular.COLUMNS, row):
+        if isinstance(value, str) and len(value) > EXCEL_CELL_LIMIT:
+            raise ValueError(f"案例 {case.id} 的“{zh}”有 {len(value)} 个字符，超过 Excel 单元格上限 {EXCEL_CELL_LIMIT}；请导出为 JSONL 或 CSV")
+
+
+def _excel_text(case: Case, value: str) -> str:
+    """Text Excel can hold. New cases cannot carry control characters (the model refuses them),
+    but one stored by an older build must not make the whole export fail: it is dropped here
+    (JSONL and CSV exports keep it) and logged."""
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-    for (name, zh), value in zip(tabular.COLUMNS, row):
-        if not isinstance(value, str):
-            continue
-        if len(value) > EXCEL_CELL_LIMIT:
-            raise ValueError(f"案例 {case.id} 的“{zh}”有 {len(value)} 个字符，超过 Excel 单元格上限 {EXCEL_CELL_LIMIT}；请导出为 JSONL 或 CSV")
-        if ILLEGAL_CHARACTERS_RE.search(value):
-            raise ValueError(f"案例 {case.id} 的“{zh}”含有 Excel 不允许的控制字符；请导出为 JSONL 或先清理文本")
+    raw = tabular.unescape(value)  # clean the text itself, then escape it again
+    cleaned = ILLEGAL_CHARACTERS_RE.sub("", raw).replace("\ufffe", "").replace("\uffff", "")
+    cleaned = cleaned.encode("utf-8", "replace").decode("utf-8")  # a lone surrogate becomes "?"
+    if cleaned == raw:
+        return value
+    log.warning("xlsx export: dropped control characters from case %s", case.id)
+    return tabular.escape(cleaned)
 
 
 def _write_xlsx(cases: list[Case], fh: IO[bytes], headers: str) -> None:
@@ -459,11 +474,11 @@ def _write_xlsx(cases: list[Case], fh: IO[bytes], headers: str) -> None:
     ws.append(header)
     wrap = Alignment(wrap_text=True, vertical="top")
     outcomes_col = [n for n, _ in tabular.COLUMNS].index("outcomes")
-    for row in rows:
+    for case, row in zip(cases, rows):
         cells: list[Any] = []
         for i, v in enumerate(row):
             if isinstance(v, str) and v:  # an explicit string cell: openpyxl never sees a formula
-                c = WriteOnlyCell(ws, value=v)
+                c = WriteOnlyCell(ws, value=_excel_text(case, v))
                 c.data_type = "s"
                 if i == outcomes_col:
                     c.alignment = wrap

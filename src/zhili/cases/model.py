@@ -12,7 +12,9 @@ import json
 import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from .clean import char_problem, finite_problem
 
 LEVELS = ("全国", "省", "市", "区县", "乡镇街道", "村社区")
 LEADERSHIP = ("政治引领", "组织引领", "能力引领", "机制引领")
@@ -25,6 +27,15 @@ DOMAINS = (
 )
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$")
 MAX_TEXT = 200_000  # one field; LeCaRD documents reach ~60k characters
+MULTILINE_FIELDS = ("problem", "practice")  # and an outcome's `text`
+STORED = {"stored": True}
+"""Validation context for rows read back from the database: what an older build let in
+(Infinity/NaN, control characters) must not take the service down, so reading tolerates it
+(non-finite numbers become empty) while every write path still refuses it."""
+
+
+def _stored(info: ValidationInfo) -> bool:
+    return bool(info.context and info.context.get("stored"))
 
 
 class Outcome(BaseModel):
@@ -35,6 +46,17 @@ class Outcome(BaseModel):
     value: float | None = None
     unit: str = ""
     text: str = ""
+
+    @field_validator("value")
+    @classmethod
+    def _finite(cls, v: float | None, info: ValidationInfo) -> float | None:
+        """JSON has no Infinity/NaN: such a figure would make every answer showing it fail."""
+        problem = finite_problem(v)
+        if problem is None:
+            return v
+        if _stored(info):
+            return None
+        raise ValueError(problem)
 
 
 class Source(BaseModel):
@@ -106,10 +128,16 @@ class Case(BaseModel):
 
     @field_validator("*", mode="before")
     @classmethod
-    def _no_nul(cls, v: Any) -> Any:
-        """No field may carry a NUL: PostgreSQL refuses it mid-import and it signals a broken file."""
+    def _printable(cls, v: Any, info: ValidationInfo) -> Any:
+        """No NUL anywhere (PostgreSQL refuses it mid-import and it signals a broken file), and
+        no other control character: Excel cannot hold one, so a later export would fail. Tabs
+        and line breaks are fine where a field holds several lines."""
         if _has_nul(v):
             raise ValueError("文本中含有空字符 (NUL)，文件可能已损坏或不是文本")
+        if not _stored(info):
+            problem = char_problem(v, info.field_name in MULTILINE_FIELDS, multiline_keys=("text",))
+            if problem:
+                raise ValueError(problem)
         return v
 
     @property
@@ -135,6 +163,11 @@ def _has_nul(value: Any) -> bool:
     if isinstance(value, (list, tuple)):
         return any(_has_nul(v) for v in value)
     return False
+
+
+def stored_case(payload: dict[str, Any]) -> Case:
+    """A case as read back from the database (see `STORED`)."""
+    return Case.model_validate(payload, context=STORED)
 
 
 def case_from_record(record: dict[str, Any]) -> Case:

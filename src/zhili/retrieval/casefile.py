@@ -15,6 +15,7 @@ from typing import IO, Iterable, Sequence
 import numpy as np
 
 from ..cases import Case
+from ..cases.model import STORED
 
 DATA = "cases.jsonl"
 OFFSETS = "offsets.npy"
@@ -63,7 +64,7 @@ class CaseFile:
 
     def get(self, row: int) -> Case:
         start, end = int(self.offsets[row]), int(self.offsets[row + 1])
-        return Case.model_validate_json(self._map[start:end])
+        return Case.model_validate_json(self._map[start:end], context=STORED)
 
     __getitem__ = get
 

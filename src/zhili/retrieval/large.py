@@ -31,6 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..cases import Case, case_from_record
+from ..cases.model import STORED
 from ..files import replacing_directory
 from ..text import Analyzer
 from .ann import AnnIndex, AnnSettings, IndexedVectors
@@ -118,7 +119,7 @@ class StoreSource:
              .order_by(cases_table.c.id).execution_options(yield_per=self.batch))
         with self.store.engine.connect() as conn:
             for (payload,) in conn.execute(q):
-                yield Case.model_validate(payload_of(payload))
+                yield Case.model_validate(payload_of(payload), context=STORED)
 
 
 class VectorLookup:

@@ -23,7 +23,7 @@ from typing import Any, Collection, Sequence
 import numpy as np
 
 from ..cases import Case
-from ..cases.model import ID_PATTERN
+from ..cases.model import ID_PATTERN, STORED
 from .backend import FOUND_ALL, FOUND_DENSE, FOUND_SPARSE, Candidates, ScoreStats
 from .filters import Filters
 
@@ -279,7 +279,7 @@ class MilvusBackend:
             rows = self.client.query(self.collection, filter=f"id in {_list(valid)}",
                                      output_fields=["id", "case"], limit=len(valid),
                                      consistency_level="Strong")
-            found = {r["id"]: Case.model_validate_json(r["case"]) for r in rows}
+            found = {r["id"]: Case.model_validate_json(r["case"], context=STORED) for r in rows}
         for i in wanted:
             if i not in found:
                 raise KeyError(f"案例不在 Milvus 集合 {self.collection} 中：{i}")

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 
-from ..cases.model import Case
+from ..cases.model import Case, stored_case
 from .clock import aware
 from .schema import cases_table
 
@@ -32,7 +32,7 @@ def payload_of(value: Any) -> dict[str, Any]:
 
 
 def record_of(row: Any) -> CaseRecord:
-    return CaseRecord(Case.model_validate(payload_of(row.payload)), row.status, aware(row.created_at),
+    return CaseRecord(stored_case(payload_of(row.payload)), row.status, aware(row.created_at),
                       aware(row.updated_at), row.updated_by)
 
 

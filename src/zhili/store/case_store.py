@@ -17,7 +17,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import URL
 
-from ..cases.model import Case
+from ..cases.model import Case, stored_case
 from . import audit, migrate
 from .case_records import CaseRecord, page_query, payload_of, record_of
 from .clock import now
@@ -145,7 +145,7 @@ class CaseStore:
         if published_only:
             q = q.where(cases_table.c.status == "published")
         with self.engine.connect() as conn:
-            return [Case.model_validate(payload_of(p)) for (p,) in conn.execute(q)]
+            return [stored_case(payload_of(p)) for (p,) in conn.execute(q)]
 
     def all(self) -> list[Case]:
         """Every stored case, drafts included, ordered by id (export, statistics)."""

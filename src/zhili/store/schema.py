@@ -197,10 +197,14 @@ def make_engine(url: str | URL | None = None) -> Engine:
     u = make_url(url) if url is not None else default_url()
     kwargs: dict[str, Any] = {}
     if u.get_backend_name() == "sqlite":
-        if u.database and u.database != ":memory:":
+        if u.database and u.database != ":memory:" and not u.database.startswith("file:"):
             from pathlib import Path
 
-            Path(u.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            from ..private_files import DIR_MODE, private_sqlite
+
+            database = Path(u.database).expanduser()
+            database.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+            private_sqlite(database)  # 0600, and so are its WAL/SHM files
         kwargs["connect_args"] = {"timeout": 30}
     else:
         kwargs["pool_pre_ping"] = True  # a restarted server must not break a long-running service

@@ -12,6 +12,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from ..cases import DOMAINS, LEADERSHIP, LEVELS
+from ..feedback import VERDICTS
 from . import highlight
 from .deps import csrf_token, has_role, role_label, user_of
 
@@ -20,7 +21,6 @@ STATIC_DIR = HERE / "static"
 TEMPLATE_DIR = HERE / "templates"
 
 RISK_CLASS = {"低": "risk-low", "中": "risk-mid", "高": "risk-high"}
-VERDICTS = {"adopted": "采纳", "helpful": "有帮助", "irrelevant": "不相关"}
 STATUS_LABELS = {"draft": "草稿", "published": "已发布"}
 ACTION_LABELS = {"create": "新建", "update": "修改", "status": "状态变更", "remove": "删除", "import": "导入"}
 

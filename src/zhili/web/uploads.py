@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .. import config
 from ..cases.io import detect_format
+from ..private_files import private_dir, write_private
 
 MAX_UPLOAD = 20 * 1024 * 1024
 EXPIRE_SECONDS = 24 * 3600
@@ -35,9 +36,8 @@ class PendingUpload:
 
 
 def _dir() -> Path:
-    d = config.home() / "uploads"
-    d.mkdir(parents=True, exist_ok=True)
-    return d
+    """Uploaded case files may carry unpublished material: owner-only, like the workspace."""
+    return private_dir(config.home() / "uploads")
 
 
 def _suffix(filename: str) -> str:
@@ -67,9 +67,9 @@ def save(data: bytes, filename: str, user: str) -> PendingUpload:
     _sweep(directory)
     token = secrets.token_hex(16)
     path = directory / f"{token}{suffix}"
-    path.write_bytes(data)
-    (directory / f"{token}.json").write_text(
-        json.dumps({"filename": filename, "user": user, "suffix": suffix}, ensure_ascii=False), "utf-8")
+    write_private(path, data)
+    write_private(directory / f"{token}.json",
+                  json.dumps({"filename": filename, "user": user, "suffix": suffix}, ensure_ascii=False).encode())
     return PendingUpload(token, path, filename, user)
 
 

@@ -4,6 +4,7 @@ File import and export live in `transfer`."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -134,9 +135,24 @@ def delete_case(case_id: str, user: Any = Editor, service: Service = Depends(get
 
 
 @router.get("/{case_id}/history", summary="修改历史（审计记录）")
-def case_history(case_id: str, _user: Any = Viewer,
+def case_history(case_id: str, request: Request, _user: Any = Viewer,
                  service: Service = Depends(get_service)) -> dict[str, Any]:
-    entries = service.store.audit.history(case_id)
-    if not entries and service.store.cases.get_record(case_id) is None:
-        raise not_found("案例", case_id, field="case_id")
+    """编辑可看任何案例（含草稿、已删除）的全部记录；查看者只能看已发布案例，草稿状态的内容不显示。"""
+    if _may_see_drafts(request):
+        entries = service.store.audit.history(case_id)
+        if not entries and service.store.cases.get_record(case_id) is None:
+            raise not_found("案例", case_id, field="case_id")
+        return {"case_id": case_id, "entries": jsonable_encoder(entries)}
+    _record_or_404(service, case_id, request)  # a draft answers exactly like a missing case
+    entries = [_public_entry(e) for e in service.store.audit.history(case_id)]
     return {"case_id": case_id, "entries": jsonable_encoder(entries)}
+
+
+def _public_entry(entry: Any) -> Any:
+    """An audit entry without the bodies of draft versions (work in progress is for editors)."""
+    def side(snap: dict[str, Any] | None) -> dict[str, Any] | None:
+        if snap is None or snap.get("status") == "published":
+            return snap
+        return {"status": snap.get("status"), "case": None}
+
+    return replace(entry, before=side(entry.before), after=side(entry.after))

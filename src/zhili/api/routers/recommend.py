@@ -16,7 +16,9 @@ from ...workorders import WorkOrderFileError, read_workorders
 from ..auth import Searcher
 from ..deps import engine_error, get_service, require_json, require_multipart
 from ..errors import ApiError
+from ..login import client_of
 from ..schemas import FilterFields, RecommendRequest, RecommendResponse
+from ..settings import ApiSettings
 from ..uploads import read_upload
 
 router = APIRouter(tags=["问题匹配"])
@@ -25,15 +27,49 @@ NDJSON = "application/x-ndjson"
 
 @router.post("/recommend", response_model=RecommendResponse, dependencies=[Depends(require_json)],
              summary="为问题描述推荐实践案例")
-def recommend(body: RecommendRequest, user: Any = Searcher,
+def recommend(body: RecommendRequest, request: Request, user: Any = Searcher,
               service: Service = Depends(get_service)) -> JSONResponse:
-    """与 `zhili recommend --json` 输出相同，另加 `query_id`（用于反馈）。查询文本脱敏后记录。"""
+    """与 `zhili recommend --json` 输出相同，另加 `query_id`（用于反馈）。查询文本脱敏后记录。
+    未登录时每个客户端每分钟的结果数有上限（429，见 Retry-After）。"""
+    spend_anonymous(request, user, 1)
     try:
         query_id, answer = service.recommend(body.text, top=body.top, filters=body.filters(), user=user,
                                              use_rules=body.rules)
     except (QueryError, EmptyLibraryError, ValidationError) as exc:
         raise engine_error(exc) from None
     return JSONResponse({"query_id": query_id, **answer.model_dump(mode="json")})
+
+
+def spend_anonymous(request: Request, user: Any, answers: int) -> None:
+    """Anonymous callers draw on their client's per-minute budget (429 when it is used up)."""
+    if user is None:
+        request.app.state.answer_budget.take(client_of(request), answers)
+
+
+def batch_limits(settings: ApiSettings, anonymous: bool) -> tuple[int, int]:
+    """(work orders, work orders × top) one batch may ask for; stricter without a login."""
+    if anonymous:
+        return (min(settings.anonymous_batch_rows, settings.max_batch_rows),
+                min(settings.anonymous_batch_results, settings.max_batch_results))
+    return settings.max_batch_rows, settings.max_batch_results
+
+
+def _check_size(settings: ApiSettings, orders: list[Any], top: int, anonymous: bool) -> None:
+    """413 naming the limit when the batch would cost too much (time, memory, response size)."""
+    max_rows, max_results = batch_limits(settings, anonymous)
+    hint = (f"（未登录时的上限；登录后单次最多 {settings.max_batch_rows} 条工单、"
+            f"{settings.max_batch_results} 条结果）" if anonymous else "")
+    if len(orders) > max_rows:
+        raise ApiError(413, "too_many_rows", f"工单过多：{len(orders)} 条，超过单次 {max_rows} 条上限{hint}，请拆分后提交",
+                       f"{len(orders)} work orders; at most {max_rows} per request", field="file",
+                       extra={"limit": max_rows})
+    results = sum(order.top or top for order in orders)
+    if results > max_results:
+        raise ApiError(413, "batch_too_large",
+                       f"本次需要返回 {results} 条结果（{len(orders)} 条工单 × 每条 top 条），超过单次 "
+                       f"{max_results} 条上限{hint}；请减少工单或调低 top 后重试",
+                       f"{results} results requested (work orders x top); at most {max_results}",
+                       field="top", extra={"limit": max_results})
 
 
 def _row_error(row: int | None, field: str, reason: str, order_id: Any = None) -> dict[str, Any]:
@@ -67,7 +103,9 @@ def _answers(service: Service, orders: list[Any], top: int, user: Any) -> Iterat
 def recommend_batch(request: Request, file: UploadFile = File(..., description="工单文件：.jsonl 或 .csv，字段 id、text（可选 top、province、level、domain）"),
                     top: int = Form(10, ge=1, le=200), user: Any = Searcher,
                     service: Service = Depends(get_service)) -> Any:
-    """每个工单一行结果（含 `query_id`）；有问题的行单独报错（行号、字段、原因），不影响其他行。"""
+    """每个工单一行结果（含 `query_id`）；有问题的行单独报错（行号、字段、原因），不影响其他行。
+    工单数与“工单数 × top”有上限（413，`too_many_rows` / `batch_too_large`，未登录时更低）；
+    未登录时每条工单计入每分钟的结果数上限（429）。"""
     data = read_upload(file, request.app.state.settings.max_upload_bytes)
     filename = file.filename or "upload.jsonl"
     try:
@@ -77,13 +115,11 @@ def recommend_batch(request: Request, file: UploadFile = File(..., description="
         raise ApiError(422, "invalid_file", rows[0]["message"] if rows else "工单文件无法读取",
                        "The work-order file cannot be used", field="file", extra={"rows": rows}) from None
     errors = [_row_error(p.row, p.field, p.reason) for p in problems]
-    limit = request.app.state.settings.max_batch_rows
-    if len(orders) > limit:
-        raise ApiError(413, "too_many_rows", f"工单过多：{len(orders)} 条，超过单次 {limit} 条上限，请拆分后提交",
-                       f"{len(orders)} work orders; at most {limit} per request", field="file")
+    _check_size(request.app.state.settings, orders, top, anonymous=user is None)
     if not orders:
         raise ApiError(422, "invalid_file", errors[0]["message"] if errors else "文件中没有工单",
                        "No usable work order in the file", field="file", extra={"rows": errors})
+    spend_anonymous(request, user, len(orders))
     try:
         service.engine()  # an empty library fails the request once, not every row
     except EmptyLibraryError as exc:

@@ -12,11 +12,14 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 
 from ...answer import Answer
+from ...api.headers import inline_style_policy
+from ...api.login import client_of
 from ...brief import build_docx, build_html
 from ...engine import EmptyLibraryError, QueryError
-from ...store import QueryNotFoundError
+from ...feedback import FeedbackRefused
 from ..deps import csrf_problem, posted_form, reader, service, username
 from ..forms import FormError, filters_of, search_values, text_field
 from ..regions import ordered
@@ -63,8 +66,14 @@ async def search(request: Request) -> Response:
             return await _page(request, q=q, f=chosen, status_code=403,
                                error="页面已过期（CSRF 校验失败），已保留您的输入，请再次点击“智能匹配”。")
         filters = filters_of(chosen)
+        if user is None:  # the API's brake on anonymous matching, per client
+            request.app.state.answer_budget.take(client_of(request), 1)
         query_id, answer = await run_in_threadpool(
             service(request).recommend, q, top=TOP, filters=filters, user=username(user))
+    except HTTPException as exc:  # 429 from the budget: say so on the page, keep the text
+        page = await _page(request, q=q, f=chosen, error=str(exc.detail), status_code=exc.status_code)
+        page.headers.update(exc.headers or {})
+        return page
     except (FormError, QueryError) as exc:
         return await _page(request, q=q, f=chosen, error=str(exc), status_code=422)
     except EmptyLibraryError:
@@ -111,7 +120,8 @@ async def brief_print(request: Request) -> Response:
         return found
     answer, author = found
     html = await run_in_threadpool(build_html, answer, author=author)
-    return HTMLResponse(html)
+    # standalone page with its CSS inline (to be saved or mailed): allowed by hash, no script
+    return HTMLResponse(html, headers={"Content-Security-Policy": inline_style_policy(html)})
 
 
 @router.post("/feedback")
@@ -124,12 +134,11 @@ async def feedback(request: Request) -> Response:
     wants_json = "application/json" in request.headers.get("accept", "")
     try:
         verdict = text_field(form, "verdict", 20)
-        await run_in_threadpool(_store_feedback, request, text_field(form, "query_id", 64),
+        await run_in_threadpool(service(request).add_feedback, text_field(form, "query_id", 64),
                                 text_field(form, "case_id", 64), verdict, username(user))
-    except QueryNotFoundError:
-        exc = FormError([("查询", "找不到这次查询记录，请重新检索后再反馈")])
-        return _feedback_error(request, exc, wants_json)
-    except (FormError, ValueError) as exc:
+    except FeedbackRefused as exc:  # the API's own check and answer (zhili.feedback)
+        return _feedback_error(request, exc, wants_json, exc.status)
+    except FormError as exc:
         return _feedback_error(request, exc, wants_json)
     message = f"已记录：{VERDICTS[verdict]}"
     if wants_json:
@@ -137,17 +146,8 @@ async def feedback(request: Request) -> Response:
     return templates.TemplateResponse(request, "message.html", {"title": "感谢反馈", "message": message})
 
 
-def _store_feedback(request: Request, query_id: str, case_id: str, verdict: str, user: str | None) -> None:
-    if verdict not in VERDICTS:
-        raise FormError([("反馈", f"未知的反馈类型“{verdict}”")])
-    store = service(request).store
-    if not case_id or store.cases.get_record(case_id) is None:
-        raise FormError([("案例", f"案例“{case_id}”不存在")])
-    store.feedback.add(query_id, case_id, verdict, user=user)
-
-
-def _feedback_error(request: Request, exc: Exception, wants_json: bool) -> Response:
+def _feedback_error(request: Request, exc: Exception, wants_json: bool, status: int = 422) -> Response:
     if wants_json:
-        return JSONResponse({"ok": False, "message": str(exc)}, status_code=422)
+        return JSONResponse({"ok": False, "message": str(exc)}, status_code=status)
     return templates.TemplateResponse(request, "message.html", {"title": "反馈未记录", "message": str(exc)},
-                                      status_code=422)
+                                      status_code=status)
