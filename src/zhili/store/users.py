@@ -99,7 +99,7 @@ class UserStore:
                 taken = conn.execute(select(users_table.c.username).where(
                     or_(users_table.c.username_key == key, users_table.c.username == display))).first()
                 if taken is not None:
-                    raise UserExistsError(display, taken.username)
+                    raise UserExistsError(username, taken.username)
                 uid = conn.execute(insert(users_table).values(
                     username=display, username_key=key, password_hash=hashed, role=role, active=True,
                     created_at=at)).inserted_primary_key[0]
