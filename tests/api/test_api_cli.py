@@ -49,6 +49,51 @@ def test_users_create_list_token(env: dict[str, str]) -> None:
     assert runner.invoke(app, ["users", "token", "nobody"]).exit_code == 1
 
 
+def test_users_roles_disable_password_and_tokens(env: dict[str, str]) -> None:
+    """Issue 9 from the shell: every change is audited as cli:<login>, tokens expire."""
+    import getpass
+    from datetime import timedelta
+
+    from zhili.store.clock import now
+
+    runner = CliRunner()
+    ok = lambda *args: runner.invoke(app, ["users", *args])  # noqa: E731
+    assert ok("create", "wang", "--role", "admin", "--password", "s3cret-pass").exit_code == 0
+    assert ok("create", "li", "--password", "s3cret-pass").exit_code == 0
+    twin = ok("create", "ＷＡＮＧ", "--password", "s3cret-pass")
+    assert twin.exit_code == 1 and "不区分大小写" in twin.output
+    assert ok("create", "wa\u200bng", "--password", "s3cret-pass").exit_code == 2
+
+    assert "li 的角色现在是编辑" in ok("role", "LI", "editor").output
+    assert ok("role", "li", "root").exit_code == 2
+    last = ok("role", "wang", "viewer")
+    assert last.exit_code == 1 and "管理员" in last.output  # the last admin stays
+    assert "已停用账号 li" in ok("disable", "li").output
+    assert "已启用账号 li" in ok("enable", "li").output
+    assert ok("password", "li", "--password", "another-pass").exit_code == 0
+    assert ok("password", "li", "--password", "short").exit_code == 2
+    assert ok("disable", "nobody").exit_code == 1
+
+    issued = ok("token", "li", "--name", "热线", "--days", "7")
+    assert issued.exit_code == 0 and "有效期 7 天" in issued.output
+    token = issued.stdout.strip().splitlines()[0]
+    assert ok("token", "li", "--days", "0").exit_code == 2
+    with Store.open(env["ZHILI_DB_URL"]) as store:
+        li = store.users.by_name("li")
+        assert store.users.user_for_token(token) == li and li.role == "editor" and li.active
+        assert store.users.authenticate("li", "another-pass") == li
+        (listed,) = store.users.tokens(li.id)
+        assert abs(listed.expires_at - (now() + timedelta(days=7))) < timedelta(minutes=1)
+        events = [(e.action, e.user) for e in reversed(store.audit.recent(20, kind="user")) if e.case_id == "li"]
+    actor = f"cli:{getpass.getuser()}"
+    assert events == [("user_create", actor), ("role", actor), ("disable", actor), ("enable", actor),
+                      ("password", actor), ("token_issue", actor)]
+    table = ok("tokens", "li").output
+    assert "热线" in table and "有效" in table
+    assert ok("revoke", str(listed.id)).exit_code == 0 and ok("revoke", str(listed.id)).exit_code == 1
+    assert "已撤销" in ok("tokens", "li").output
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -69,7 +114,9 @@ def test_serve_answers_until_stopped(env: dict[str, str]) -> None:
             except httpx.TransportError:
                 time.sleep(0.2)
         assert health is not None and health.status_code == 200, proc.stdout.read() if proc.poll() else ""
-        assert health.json()["library"]["published"] == 223
+        assert health.json() == {"ok": True, "degraded": False}  # details are for admins only
+        listed = httpx.get(f"http://127.0.0.1:{port}/api/v1/cases", params={"limit": 1}, timeout=30)
+        assert listed.json()["total"] == 223
         answer = httpx.post(f"http://127.0.0.1:{port}/api/v1/recommend", json={"text": "加装电梯 一楼反对"}, timeout=30)
         assert answer.status_code == 200 and answer.json()["results"]
         assert httpx.get(f"http://127.0.0.1:{port}/docs", timeout=5).status_code == 200

@@ -67,5 +67,5 @@ def test_concurrent_reads_and_writes(api: Api) -> None:
             pairs = written.result(timeout=300)
     assert codes == [200] * len(codes) and len(codes) == 4 * len(QUERIES)
     assert all(expected == got for expected, got in pairs), pairs
-    health = api.client.get("/api/v1/health").json()
+    health = api.client.get("/api/v1/health", headers=api.auth("admin")).json()
     assert health["ok"] and health["index"]["revision"] == health["db"]["revision"]

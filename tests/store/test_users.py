@@ -40,10 +40,11 @@ def test_passwords_are_argon2_hashes_and_authenticate(store: Store) -> None:
     assert users.authenticate("alice", "a new long secret") == alice
     admin = users.set_role(alice.id, "admin")
     assert admin.has_role("admin")
+    users.create("bob", "bob's password", "admin")  # the last active admin cannot be disabled
     off = users.set_active(alice.id, False)
     assert not off.active and not off.has_role("viewer")
     assert users.authenticate("alice", "a new long secret") is None  # deactivated users cannot log in
-    assert [u.username for u in users.list()] == ["alice"]
+    assert [u.username for u in users.list()] == ["alice", "bob"]
 
 
 def test_user_input_is_checked(store: Store) -> None:

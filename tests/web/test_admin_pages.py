@@ -163,3 +163,40 @@ def test_roles_and_csrf(browser, site, viewer_page):
         assert re.search(r"/login\?next=", anon.url)
     finally:
         anonymous.close()
+
+
+def test_admin_manages_roles_accounts_and_tokens(browser, site):
+    """账号与令牌 in a browser: the role select, disable (the user's open session ends), a token."""
+    from web_helpers import PASSWORD
+
+    users = site.service.store.users
+    target = users.create("web-temp", PASSWORD, "viewer")
+    victim = login(browser, site, "web-temp")
+    page = login(browser, site, "admin1")
+    try:
+        page.goto(f"{site.url}/admin/users")
+        row = page.locator("tr[data-user='web-temp']")
+        row.locator("[data-testid=role-select]").select_option("editor")
+        row.locator("[data-testid=role-save]").click()
+        page.wait_for_url(f"{site.url}/admin/users")
+        assert users.get(target.id).role == "editor"
+        page.locator("tr[data-user='web-temp'] [data-testid=disable]").click()
+        page.locator("tr[data-user='web-temp'] [data-testid=enable]").wait_for()
+        assert not users.get(target.id).active
+        victim.goto(f"{site.url}/admin/cases")
+        assert re.search(r"/login\?next=", victim.url)  # the open session ended with the change
+        page.locator("tr[data-user='web-temp'] [data-testid=enable]").click()
+        page.locator("tr[data-user='web-temp'] [data-testid=disable]").wait_for()
+        page.locator("tr[data-user='web-temp'] [data-testid=tokens-link]").click()
+        page.fill("input[name=name]", "网页签发")
+        page.fill("input[name=days]", "14")
+        page.click("[data-testid=issue]")
+        token = page.locator("[data-testid=new-token]").inner_text().strip()
+        assert users.user_for_token(token).username == "web-temp"
+        assert "有效" in page.locator("[data-testid=token-state]").first.inner_text()
+        page.click("[data-testid=revoke]")
+        page.locator("[data-testid=token-state]", has_text="已撤销").wait_for()
+        assert users.user_for_token(token) is None
+    finally:
+        page.context.close()
+        victim.context.close()

@@ -1,7 +1,10 @@
 """Who is calling, and may they: session cookies for people, bearer tokens for integrators.
 
-* People log in through a form (web) or `POST /api/v1/auth/login`; the user id sits in the
-  signed Starlette session cookie (secret generated once into `$ZHILI_HOME/secret.key`, 0600).
+* People log in through a form (web) or `POST /api/v1/auth/login`; a random session id sits in
+  the signed Starlette session cookie (secret generated once into `$ZHILI_HOME/secret.key`, 0600)
+  and the session itself in the database (`store.sessions`). Logging out deletes it, and so does a
+  new password, role or a disabled account, so a copied cookie stops working at once: it is then
+  treated as anonymous (pages redirect to the login, the API answers 401).
 * Integrators send `Authorization: Bearer <token>`; tokens are issued by an admin and stored
   hashed by the store. A bad token is refused outright (401), never treated as anonymous.
 * Roles are ordered viewer < editor < admin; `require_*` dependencies enforce the minimum.
@@ -38,7 +41,7 @@ if TYPE_CHECKING:
 
 ROLES = ("viewer", "editor", "admin")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
-SESSION_USER = "uid"
+SESSION_ID = "sid"
 SESSION_CSRF = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
@@ -104,12 +107,11 @@ def current_user(request: Request) -> "User | None":
                            headers={"WWW-Authenticate": "Bearer"})
         method = "token"
     else:
-        uid = request.session.get(SESSION_USER) if "session" in request.scope else None
-        if uid is not None:
-            user = store.users.get(uid)
-            if user is None or not getattr(user, "active", True):
-                request.session.pop(SESSION_USER, None)  # account removed or disabled
-                user = None
+        sid = request.session.get(SESSION_ID) if "session" in request.scope else None
+        if sid is not None:
+            user = store.sessions.user(sid)
+            if user is None:
+                request.session.pop(SESSION_ID, None)  # logged out, revoked, idle or disabled
             else:
                 method = "session"
     request.state.zhili_user, request.state.zhili_auth = user, method
@@ -118,13 +120,21 @@ def current_user(request: Request) -> "User | None":
 
 def login(request: Request, user: "User") -> str:
     """Start a session for `user`; a fresh CSRF token too (stops session fixation). Returns it."""
+    sessions = request.app.state.service.store.sessions
+    old = request.session.get(SESSION_ID)
+    if old is not None:
+        sessions.end(old)
     request.session.clear()
-    request.session[SESSION_USER] = user.id
+    request.session[SESSION_ID] = sessions.start(user.id)
     request.state.zhili_user, request.state.zhili_auth = user, "session"
     return csrf_token(request)
 
 
 def logout(request: Request) -> None:
+    """End the session server-side too: a copy of the cookie must not outlive the logout."""
+    sid = request.session.get(SESSION_ID) if "session" in request.scope else None
+    if sid is not None:
+        request.app.state.service.store.sessions.end(sid)
     request.session.clear()
     request.state.zhili_user, request.state.zhili_auth = None, None
 

@@ -1,4 +1,8 @@
-"""Password login with a brake: failed attempts are counted per client address and user name."""
+"""Password login with a brake: failed attempts are counted per client address and user name.
+
+The client address is the TCP peer unless that peer is a configured proxy (`proxies.py`), and
+the name is counted by its canonical key, so `Admin`, `ADMIN` and `ａｄｍｉｎ` share one budget.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,9 @@ from typing import TYPE_CHECKING
 
 from fastapi import Request
 
+from ..store.usernames import lookup_key
 from .errors import ApiError
+from .proxies import client_address
 
 if TYPE_CHECKING:
     from ..store import User
@@ -47,20 +53,25 @@ class LoginLimiter:
 
 
 def client_of(request: Request) -> str:
-    return request.client.host if request.client else "-"
+    """The client's address; `X-Forwarded-For` counts only from `[api] trusted_proxies`."""
+    peer = request.client.host if request.client else "-"
+    settings = getattr(request.app.state, "settings", None)
+    nets = settings.proxy_networks if settings is not None else ()
+    return client_address(peer, request.headers.getlist("x-forwarded-for"), nets)
 
 
 def authenticate(request: Request, username: str, password: str) -> "User":
     """Check a password (rate-limited per client and name); 401 on failure."""
     limiter: LoginLimiter = request.app.state.login_limiter
     client = client_of(request)
-    limiter.check(client, username)
+    name = lookup_key(username)[:200] if isinstance(username, str) else ""
+    limiter.check(client, name)
     user = request.app.state.service.store.users.authenticate(username, password)
     if user is None or not getattr(user, "active", True):
-        limiter.failed(client, username)
+        limiter.failed(client, name)
         raise ApiError(401, "bad_credentials", "用户名或密码不正确", "Wrong user name or password",
                        field="password")
-    limiter.succeeded(client, username)
+    limiter.succeeded(client, name)
     return user
 
 

@@ -95,10 +95,19 @@ class UserCreate(BaseModel):
     role: Literal["viewer", "editor", "admin"] = "viewer"
 
 
+class UserUpdate(BaseModel):
+    """Role and/or active flag; either change ends the user's browser sessions."""
+
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["viewer", "editor", "admin"] | None = Field(None, description="新角色")
+    active: bool | None = Field(None, description="false 停用（不能登录，令牌失效），true 重新启用")
+
+
 class TokenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     username: str = Field(..., min_length=1, max_length=100, description="令牌代表的用户")
     name: str = Field("", max_length=100, description="令牌用途，如 12345热线对接")
+    days: int | None = Field(None, ge=1, le=3650, description="有效天数（默认取设置 token_days，出厂 90 天）")
 
 
 class ErrorDetail(BaseModel):

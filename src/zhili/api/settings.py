@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 from .. import config
 
@@ -23,6 +24,27 @@ class ApiSettings:
     anonymous_batch_results: int = 1_000
     anonymous_answers_per_minute: int = 120  # per client: 1 per search, 1 per work order; 0 = off
     session_https_only: bool = False        # set True behind HTTPS so the cookie is never sent in clear
+    token_days: int = 90                    # lifetime of a new API token (1–3650 days)
+    trusted_proxies: list[str] = field(default_factory=list)  # reverse proxies whose X-Forwarded-For counts
+    require_review: bool = False            # four eyes: editors cannot publish their own changes
+
+    def __post_init__(self) -> None:
+        self.check()
+
+    def check(self) -> None:
+        """Refuse values that would fail later, with a Chinese reason (ValueError)."""
+        from ..store.users import check_days
+        from .proxies import parse_networks
+
+        check_days(self.token_days)
+        parse_networks(self.trusted_proxies)
+
+    @property
+    def proxy_networks(self) -> tuple[Any, ...]:
+        """`trusted_proxies` as networks (parsed per call: a handful, once per login)."""
+        from .proxies import parse_networks
+
+        return parse_networks(self.trusted_proxies)
 
     @classmethod
     def load(cls) -> "ApiSettings":
@@ -43,4 +65,8 @@ class ApiSettings:
             if type(value) is not expected:
                 raise ValueError(f"{cfg}: [api] {key} 应为 {expected.__name__}，收到 {value!r}")
             setattr(settings, key, value)
+        try:
+            settings.check()
+        except ValueError as exc:
+            raise ValueError(f"{cfg}: [api] {exc}") from exc
         return settings

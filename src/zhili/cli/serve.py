@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 from rich.console import Console
 
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+
+# uvicorn otherwise believes X-Forwarded-For from 127.0.0.1 (FORWARDED_ALLOW_IPS) and hands the app
+# whatever address that header claims, so a local client could dodge the login limit. The app
+# decides instead, from `[api] trusted_proxies` (zhili.api.proxies).
+UVICORN_OPTIONS: dict[str, Any] = {"proxy_headers": False}
 
 
 def serve(
@@ -55,6 +62,6 @@ def serve(
         if host in ("0.0.0.0", "::"):
             out.print("注意：服务对所有网络开放，请只在内网使用；放在 HTTPS 之后时，"
                       "在 zhili.toml 的 [api] 中设置 session_https_only = true。")
-        uvicorn.run(app, host=host, port=port, log_level=log_level.lower())
+        uvicorn.run(app, host=host, port=port, log_level=log_level.lower(), **UVICORN_OPTIONS)
     finally:
         service.close()

@@ -13,14 +13,22 @@ from ..cases.model import Case
 from .audit import AuditEntry, AuditLog
 from .case_records import CaseRecord
 from .case_store import CaseStore, ImportSummary
-from .errors import CaseExistsError, CaseNotFoundError, QueryNotFoundError, StoreError, UserExistsError
+from .errors import (
+    CaseExistsError,
+    CaseNotFoundError,
+    LastAdminError,
+    QueryNotFoundError,
+    StoreError,
+    UserExistsError,
+)
 from .feedback import FeedbackEntry, FeedbackStore
 from .migrate import SchemaTooNewError
 from .queries import QueryLog, QueryRecord
 from .rule_versions import RuleVersion, RuleVersions
 from .schema import DB_URL_ENV, default_url, make_engine
 from .store import Store
-from .users import User, UserStore
+from .sessions import SessionStore
+from .users import ApiToken, User, UserStore
 
 
 def load_library(path: str | os.PathLike[str] | None = None) -> list[Case]:
@@ -35,8 +43,8 @@ def load_library(path: str | os.PathLike[str] | None = None) -> list[Case]:
 
 
 __all__ = [
-    "AuditEntry", "AuditLog", "CaseExistsError", "CaseNotFoundError", "CaseRecord", "CaseStore",
-    "DB_URL_ENV", "FeedbackEntry", "FeedbackStore", "ImportSummary", "QueryLog", "QueryNotFoundError",
-    "QueryRecord", "RuleVersion", "RuleVersions", "SchemaTooNewError", "Store", "StoreError", "User",
+    "ApiToken", "AuditEntry", "AuditLog", "CaseExistsError", "CaseNotFoundError", "CaseRecord", "CaseStore",
+    "DB_URL_ENV", "FeedbackEntry", "FeedbackStore", "ImportSummary", "LastAdminError", "QueryLog", "QueryNotFoundError",
+    "QueryRecord", "RuleVersion", "RuleVersions", "SchemaTooNewError", "SessionStore", "Store", "StoreError", "User",
     "UserExistsError", "UserStore", "default_url", "load_library", "make_engine",
 ]

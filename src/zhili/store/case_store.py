@@ -268,7 +268,8 @@ class CaseStore:
                 return audit.snapshot(r["status"], r["payload"])
             return audit.snapshot(r.status, payload_of(r.payload))
 
-        return {"case_id": case_id, "action": action, "user": user, "at": at, "before": snap(old), "after": snap(new)}
+        return {"kind": "case", "case_id": case_id, "action": action, "user": user, "at": at,
+                "before": snap(old), "after": snap(new)}
 
     # ---- bulk --------------------------------------------------------------------------------
 

@@ -20,9 +20,18 @@ class CaseNotFoundError(StoreError, LookupError):
 
 
 class UserExistsError(StoreError):
-    def __init__(self, username: str) -> None:
-        super().__init__(f"用户名“{username}”已被使用")
+    def __init__(self, username: str, existing: str | None = None) -> None:
+        if existing is None or existing == username:
+            super().__init__(f"用户名“{username}”已被使用")
+        else:  # a look-alike: same letters in another case or width
+            super().__init__(f"用户名“{username}”已被使用：与已有账号“{existing}”视为同一名称"
+                             "（不区分大小写和全角/半角），请换一个")
         self.username = username
+
+
+class LastAdminError(StoreError):
+    def __init__(self) -> None:
+        super().__init__("至少需要保留一个启用的管理员账号：请先让另一位用户成为管理员")
 
 
 class QueryNotFoundError(StoreError, LookupError):

@@ -34,11 +34,12 @@ from sqlalchemy.engine import URL, make_url
 
 from ..config import home
 
-SCHEMA_VERSION = 2  # mirrored in meta.schema_version so older zhili builds refuse a newer file
+SCHEMA_VERSION = 3  # mirrored in meta.schema_version so older zhili builds refuse a newer file
 DB_URL_ENV = "ZHILI_DB_URL"
 STATUSES = ("draft", "published")
 ROLES = ("viewer", "editor", "admin")
 VERDICTS = ("adopted", "helpful", "irrelevant")
+AUDIT_KINDS = ("case", "user")
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 When = DateTime(timezone=True)
@@ -80,6 +81,8 @@ audit_table = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("case_id", String(64), nullable=False, index=True),  # no FK: history outlives the case
     Column("action", String(16), nullable=False),
+    # "case": case_id is a case id; "user": it is the user name an account change concerns
+    Column("kind", String(8), nullable=False, server_default="case"),
     Column("user", String(64), nullable=True),
     Column("at", When, nullable=False),
     Column("before", JSONType, nullable=True),
@@ -95,7 +98,19 @@ users_table = Table(
     Column("role", String(16), nullable=False),
     Column("active", Boolean, nullable=False, server_default=true()),
     Column("created_at", When, nullable=False),
+    # NFKC + casefold of username (see usernames.py): look-alike names collide here, in the database
+    Column("username_key", String(192), nullable=False),
     CheckConstraint("role IN ('viewer', 'editor', 'admin')", name="ck_users_role"),
+    Index("uq_users_username_key", "username_key", unique=True),
+)
+
+sessions_table = Table(
+    "user_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),  # sha256 hex of the id in the signed cookie
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at", When, nullable=False),
+    Column("last_seen_at", When, nullable=False, index=True),
 )
 
 tokens_table = Table(
@@ -108,6 +123,7 @@ tokens_table = Table(
     Column("created_at", When, nullable=False),
     Column("last_used_at", When, nullable=True),
     Column("revoked_at", When, nullable=True),
+    Column("expires_at", When, nullable=True),  # None: issued before tokens expired (migration 0003)
 )
 
 query_table = Table(

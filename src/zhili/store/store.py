@@ -11,6 +11,7 @@ from .feedback import FeedbackStore
 from .queries import QueryLog
 from .rule_versions import RuleVersions
 from .schema import make_engine
+from .sessions import SessionStore
 from .users import UserStore
 
 
@@ -27,6 +28,7 @@ class Store:
         self.cases = CaseStore(engine)
         self.audit = AuditLog(engine)
         self.users = UserStore(engine)
+        self.sessions = SessionStore(engine)
         self.feedback = FeedbackStore(engine)
         self.queries = QueryLog(engine)
         self.rule_versions = RuleVersions(engine)

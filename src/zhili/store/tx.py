@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, text
 
 MIGRATE_LOCK = 0x7A68_696C_6901  # "zhili" + 1: schema changes
 CASES_LOCK = 0x7A68_696C_6902    # case writes (so the revision counter and imports never interleave)
+USERS_LOCK = 0x7A68_696C_6903    # account changes (so two admins cannot demote each other to no admin at all)
 
 
 @contextmanager

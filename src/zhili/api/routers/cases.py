@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 
 from ...service import Service
+from .. import review
 from ..auth import Editor, Searcher, Viewer, current_user, role_at_least
 from ..deps import get_service, require_json
 from ..errors import ApiError, not_found, unauthorized
@@ -72,10 +73,13 @@ def get_case(case_id: str, request: Request, _user: Any = Searcher,
 
 
 @router.post("", status_code=201, dependencies=[Depends(require_json)], summary="新建案例（默认草稿）")
-def create_case(case: CaseBody, status: Status = Query("draft", description="draft 草稿 / published 直接发布"),
+def create_case(case: CaseBody, request: Request,
+                status: Status = Query("draft", description="draft 草稿 / published 直接发布（开启审核时编辑不可）"),
                 user: Any = Editor, service: Service = Depends(get_service)) -> dict[str, Any]:
     from ...store import CaseExistsError
 
+    if status == "published":
+        review.check_direct_publish(request, user)
     try:
         service.store.cases.create(case, user=user.username, status=status)
     except CaseExistsError:
@@ -85,16 +89,19 @@ def create_case(case: CaseBody, status: Status = Query("draft", description="dra
     return record_json(service.store.cases.get_record(case.id))
 
 
-@router.put("/{case_id}", dependencies=[Depends(require_json)], summary="修改案例")
-def update_case(case_id: str, case: CaseBody, user: Any = Editor,
+@router.put("/{case_id}", dependencies=[Depends(require_json)],
+            summary="修改案例（开启审核时，编辑修改已发布的案例会退回草稿）")
+def update_case(case_id: str, case: CaseBody, request: Request, user: Any = Editor,
                 service: Service = Depends(get_service)) -> dict[str, Any]:
     from ...store import CaseNotFoundError
 
     if case.id != case_id:
         raise ApiError(422, "id_mismatch", f"请求体中的编号“{case.id}”与地址中的“{case_id}”不一致",
                        "Body id differs from the path id", field="id")
+    current = service.store.cases.get_record(case_id)
+    status = review.status_after_edit(request, user, current.status if current else None)
     try:
-        service.store.cases.update(case, user=user.username)
+        service.store.cases.update(case, user=user.username, status=status)
     except CaseNotFoundError:
         raise not_found("案例", case_id, field="case_id") from None
     service.refresh()
@@ -112,8 +119,10 @@ def _set_status(service: Service, case_id: str, status: str, user: Any) -> dict[
     return record_json(service.store.cases.get_record(case_id))
 
 
-@router.post("/{case_id}/publish", summary="发布（审核通过，参与匹配）")
-def publish_case(case_id: str, user: Any = Editor, service: Service = Depends(get_service)) -> dict[str, Any]:
+@router.post("/{case_id}/publish", summary="发布（审核通过，参与匹配；开启审核时不能发布自己最后修改的案例）")
+def publish_case(case_id: str, request: Request, user: Any = Editor,
+                 service: Service = Depends(get_service)) -> dict[str, Any]:
+    review.check_publish(request, user, case_id)
     return _set_status(service, case_id, "published", user)
 
 

@@ -5,23 +5,43 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 from ... import __version__
 from ...cases.stats import library_stats
 from ...service import Service
-from ..auth import Viewer
+from ..auth import Viewer, current_user, role_at_least
 from ..deps import get_service
+from ..errors import ApiError
 
 router = APIRouter(tags=["状态"])
 log = logging.getLogger("zhili.api")
 
 
 @router.get("/health", summary="健康检查（数据库、案例库、索引、规则）")
-def health(service: Service = Depends(get_service)) -> JSONResponse:
-    """数据库与索引可用时 200（规则包有问题时 `degraded` 为 true，仍用上次通过检查的规则），否则 503。"""
+def health(request: Request, service: Service = Depends(get_service)) -> JSONResponse:
+    """数据库与索引可用时 200（规则包有问题时 `degraded` 为 true，仍用上次通过检查的规则），否则 503。
+
+    匿名与非管理员只得到 `ok` 和 `degraded`；版本、向量模型、规则指纹和出错原因只给管理员。
+    """
+    out = _health(service)
+    status = 200 if out["ok"] else 503
+    try:
+        admin = role_at_least(current_user(request), "admin")
+    except ApiError:
+        raise  # a bad token is refused here as everywhere
+    except Exception:  # noqa: BLE001 - the database is down: the monitor still gets its answer
+        admin = False
+    if not admin:
+        # version, embedder and rule fingerprint tell an attacker what to aim at: admins only
+        out = {"ok": out["ok"], "degraded": out.get("degraded", False)}
+    return JSONResponse(out, status_code=status)
+
+
+def _health(service: Service) -> dict[str, Any]:
+    """The full report; `ok` False means 503."""
     out: dict[str, Any] = {"ok": True, "version": __version__}
     try:
         out["db"] = {"ok": True, "revision": service.store.cases.revision()}
@@ -29,14 +49,14 @@ def health(service: Service = Depends(get_service)) -> JSONResponse:
         log.warning("health: database check failed: %s", exc)
         out["ok"] = False
         out["db"] = {"ok": False, "message": "数据库无法访问"}
-        return JSONResponse(out, status_code=503)
+        return out
     try:
         engine = service.engine()
     except Exception as exc:  # noqa: BLE001
         log.warning("health: engine unavailable: %s", exc)
         out["ok"] = False
         out["index"] = {"ok": False, "message": str(exc)}
-        return JSONResponse(out, status_code=503)
+        return out
     state = service.state
     out["library"] = {"published": state.cases}
     out["index"] = {"ok": True, **jsonable_encoder(state),
@@ -49,7 +69,7 @@ def health(service: Service = Depends(get_service)) -> JSONResponse:
                     "message": str(problem).splitlines()[0] if problem else ""}
     # broken rule packs do not take the node out of service: the last good rules keep answering
     out["degraded"] = not out["rules"]["ok"]
-    return JSONResponse(out, status_code=200)
+    return out
 
 
 @router.get("/stats", summary="统计：查询量（按领域、地区、日期）、无匹配问题、案例库分布")

@@ -15,6 +15,7 @@ from fastapi.encoders import jsonable_encoder
 from ...cases.errors import CaseFileError, field_label
 from ...cases.io import read_cases, write_cases
 from ...service import Service
+from .. import review
 from ..auth import Editor, Searcher, role_at_least
 from ..deps import get_service, nul_path, require_multipart
 from ..errors import ApiError
@@ -100,6 +101,8 @@ def import_cases(request: Request,
     if mode == "replace" and not role_at_least(user, "admin"):
         raise ApiError(403, "forbidden", "用文件替换整个案例库需要管理员权限", "Replace needs an admin",
                        field="mode")
+    if status == "published":
+        review.check_direct_publish(request, user)
     data = read_upload(file, request.app.state.settings.max_upload_bytes)
     with tempfile.TemporaryDirectory(prefix="zhili-import-") as tmp:
         path = Path(tmp) / f"upload{suffix}"

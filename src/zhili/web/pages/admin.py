@@ -61,10 +61,29 @@ def case_list(request: Request, page: str = "1") -> Response:
 
 def _edit_page(request: Request, values: dict[str, Any], *, creating: bool, status_code: int = 200,
                problems: list[tuple[str, str]] | None = None, record: Any = None,
-               saved: bool = False) -> Response:
+               saved: bool = False, review_blocked: bool = False) -> Response:
     return templates.TemplateResponse(request, "admin/edit.html", {
         "v": values, "creating": creating, "problems": problems or [], "record": record,
-        "saved": saved}, status_code=status_code)
+        "saved": saved, "review_blocked": review_blocked}, status_code=status_code)
+
+
+def review() -> Any:
+    """`zhili.api.review` (lazy, like `deps.auth`: zhili.api imports this package)."""
+    from ...api import review as module
+
+    return module
+
+
+async def review_refusal(request: Request, user: Any, case_id: str) -> Response | None:
+    """The 403 page when the four-eyes rule forbids `user` to publish `case_id`, else None."""
+    from starlette.exceptions import HTTPException
+
+    try:
+        await run_in_threadpool(review().check_publish, request, user, case_id)
+    except HTTPException as exc:
+        return templates.TemplateResponse(request, "message.html", {
+            "title": "需要审核", "message": getattr(exc, "message", None) or str(exc.detail)}, status_code=403)
+    return None
 
 
 EMPTY = {k: "" for k in ("id", "title", "province", "city", "district", "level", "year", "problem",
@@ -104,10 +123,14 @@ def edit_case_form(request: Request, case_id: str, saved: str = "") -> Response:
     user = gate(request, "editor")
     if isinstance(user, Response):
         return user
-    record = service(request).store.cases.get_record(case_id)
+    store = service(request).store
+    record = store.cases.get_record(case_id)
     if record is None:
         return _not_found(request, case_id)
-    return _edit_page(request, _form_values(record.case), creating=False, record=record, saved=saved == "1")
+    own = record.status == "draft" and review().required(request, user) and \
+        store.audit.last_author(case_id) == user.username
+    return _edit_page(request, _form_values(record.case), creating=False, record=record, saved=saved == "1",
+                      review_blocked=own)
 
 
 @router.post("/cases/{case_id}/edit", response_class=HTMLResponse)
@@ -121,10 +144,11 @@ async def update_case(request: Request, case_id: str) -> Response:
     if record is None:
         return _not_found(request, case_id)
     values = _form_values(record.case)
+    status = review().status_after_edit(request, user, record.status)  # four eyes: back to draft
     try:
         values = case_form_values(form) | {"id": case_id}  # the id is the record's key: never renamed here
         case = case_from_form(values)
-        await run_in_threadpool(store.cases.update, case, user.username)
+        await run_in_threadpool(store.cases.update, case, user.username, status)
     except FormError as exc:
         return _edit_page(request, values, creating=False, record=record, problems=exc.problems,
                           status_code=422)
@@ -144,6 +168,8 @@ async def change_status(request: Request, case_id: str) -> Response:
     if status not in ("draft", "published"):
         return templates.TemplateResponse(request, "message.html", {
             "title": "操作无效", "message": "未知的状态，应为“草稿”或“已发布”"}, status_code=422)
+    if status == "published" and (refused := await review_refusal(request, user, case_id)):
+        return refused
     try:
         await run_in_threadpool(service(request).store.cases.set_status, case_id, status, user.username)
     except CaseNotFoundError:

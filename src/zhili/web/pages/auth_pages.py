@@ -43,7 +43,7 @@ async def login(request: Request) -> Response:
     except HTTPException as exc:
         return _login_error(request, getattr(exc, "message", None) or "用户名或密码不正确", name, target,
                             exc.status_code)
-    auth().login(request, user)
+    await run_in_threadpool(auth().login, request, user)  # writes the session row
     return RedirectResponse(target, status_code=303)
 
 
@@ -64,5 +64,5 @@ async def logout(request: Request) -> Response:
     await request.form()
     if user_of(request) is not None and (bad := await csrf_problem(request)):
         return bad
-    auth().logout(request)
+    await run_in_threadpool(auth().logout, request)  # deletes the session row: copies of the cookie die too
     return RedirectResponse("/login", status_code=303)

@@ -14,6 +14,7 @@ from .. import uploads
 from ..deps import editor_form, gate, service
 from ..forms import FormError, text_field
 from ..templating import templates
+from .admin import review
 
 router = APIRouter(prefix="/admin")
 PREVIEW_ROWS = 200
@@ -73,6 +74,9 @@ async def import_confirm(request: Request) -> Response:
     status = form.get("status")
     if status not in STATUSES:
         return _page(request, 422, error="未知的导入状态，应为“草稿”或“直接发布”")
+    if status == "published" and review().required(request, user):
+        return _page(request, 403, error="已开启发布审核：编辑导入的案例须先保存为草稿，再由其他编辑或管理员审核发布。"
+                     "请返回上一页，把导入后的状态改为“草稿”再确认。")
     try:
         pending = uploads.load(text_field(form, "token", 64), user.username)
         cases = await run_in_threadpool(read_cases, pending.path)
