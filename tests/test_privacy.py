@@ -110,8 +110,8 @@ def test_the_issue_example() -> None:
     assert [s.kind for s in find_personal(ISSUE_EXAMPLE)] == ["name", "address", "phone"]
 
 
-# Names without a label. A full name keeps its surname (张*, as after 姓名：); a surname standing
-# alone before a title is the whole name and is starred (*阿姨).
+# Names without a label. A full name keeps its surname (张*, as after 姓名：); before a title the
+# surname is what identifies the person, so the whole name is starred (*阿姨, **大爷).
 NAMES = [
     # self-introductions
     ("我叫张三，想问加装电梯的事", "我叫张*，想问加装电梯的事"),
@@ -120,11 +120,11 @@ NAMES = [
     ("我姓徐，楼上漏水", "我姓*，楼上漏水"),
     ("我叫白雪，楼上太吵", "我叫白*，楼上太吵"),  # 白 is no listed surname: 我叫 is enough
     # titles and kinship words after the name
-    ("张三大爷家门口堆满了垃圾", "张*大爷家门口堆满了垃圾"),
+    ("张三大爷家门口堆满了垃圾", "**大爷家门口堆满了垃圾"),
     ("王阿姨和李师傅吵起来了", "*阿姨和*师傅吵起来了"),
     ("物业的刘经理不接电话", "物业的*经理不接电话"),
     ("王先生来电反映", "*先生来电反映"),
-    ("祝红英阿姨家漏水", "祝**阿姨家漏水"),
+    ("祝红英阿姨家漏水", "***阿姨家漏水"),
     # cues before the name: kin, roles, neighbours
     ("邻居王五天天在楼道堆杂物", "邻居王*天天在楼道堆杂物"),
     ("我父亲李长青今年八十岁", "我父亲李**今年八十岁"),

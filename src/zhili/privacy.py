@@ -119,8 +119,9 @@ _TITLES = ("先生", "女士", "师傅", "阿姨", "大爷", "大妈", "老师",
 # jieba's `nr` alone is far too loose (楼宇, 胡同, 文明, 余姚 are all `nr` in its dictionary), so a
 # two-character candidate always needs a cue, a title or a verb, and candidates that are ordinary
 # dictionary words (王家, 任何, 高级) or are followed by a place word (李家湾社区, 卢沟桥街道) are skipped.
-# Style: a full name keeps its surname (张三 → 张*, like 姓名：张*); a surname that stands alone
-# before a title is the whole name, so it is starred (王阿姨 → *阿姨).
+# Style: a full name keeps its surname (张三 → 张*, like 姓名：张*). Before a title the surname is how
+# neighbours know the person (王阿姨, 李师傅 in one compound), so there the whole name is starred:
+# 王阿姨 → *阿姨, 张三大爷 → **大爷; so is the surname of 老王/小李 and 我姓徐.
 #
 # Common surnames that are also everyday words (于是, 白天, 文化, 常年), and surnames that are far more
 # often ordinary words (这段时间, 1000米, 交房, 业主方, 华冠连纸厂): they make a name only after a cue or
@@ -225,11 +226,17 @@ _CHAIN = re.compile(
     + r"(?P<bare>\d{3,5}(?![0-9A-Za-z.%年月日元米平岁万亿个人户次件号名条家天*]))?)"
 )
 _ROAD_END = frozenset("路街道巷弄里同段村庄屯坊湾")
+# 小区名 + 楼栋: a building right after a named residential compound (阳光花园5栋, 万科城A座) …
 _COMPOUND_END = re.compile(
-    r"([\u4e00-\u9fff]{1,8})(?:小区|花园|家园|新村|公寓|大厦|广场|苑|园|府|城|庭|里|湾|居|阁|轩|邸)"
+    r"([\u4e00-\u9fff]{1,8})(?:小区|花园|家园|新村|公寓|苑|园|府|城|庭|里|湾|居|阁|轩|邸)"
     rf"(?:[A-Za-z\d{_CN_NUM}]{{1,3}}[期区])?$"
 )
-_GENERIC_COMPOUND = re.compile(r"(?:该|本|这个|那个|这|那|我们|你们|他们|老旧|全|各|多个|同一|整个|周边|附近|其他|所在|一个|个|的|新建|商品|安置|农村|城市|小区|公园|花园|乐|家)$")
+# … unless the "name" is no name (该小区, 我们小区, 在小区) or the place is not residential (产业园, 区政府).
+_GENERIC_COMPOUND = re.compile(
+    r"(?:该|本|这个|那个|这|那|哪|我们|你们|他们|老旧|全|各|多个|同一|整个|周边|附近|其他|所在|一个|个|的|新建|"
+    r"商品|安置|农村|城市|小区|公园|花园|乐|家|在|到|从|向|对|和|与|及|是|为|了|住|进|出|回|去|来|村|城|"
+    r"政|产业|科技|工业|创业|软件|物流|文化|体育|游乐|动物|植物|校|公|陵|墓)$"
+)
 _NEIGHBOUR_ROOM = re.compile(r"(?:楼上|楼下|对门|隔壁)的?(\d{3,5}(?:室|房|号)?)(?![0-9A-Za-z年元米平岁万个人次%*])")
 _SURNAME_CLASS = "[" + "".join(sorted(_PERSON_SURNAMES - _WEAK_SURNAMES)) + "]"
 _SURNAME_AT = re.compile("[" + "".join(sorted(_SURNAME_FIRST)) + "]")
@@ -533,7 +540,7 @@ def _by_cue(s: str, i: int, sl: int, cue: str, toks: _Tokens) -> _Hit | None:
 
 
 def _by_title(s: str, i: int, sl: int, toks: _Tokens) -> _Hit | None:
-    """王阿姨, 李师傅, 张三大爷, 刘经理 — but not 周总结, 任何老师, 原任书记, “李大姐”调解室."""
+    """王阿姨, 李师傅, 张三大爷, 刘经理 (all starred, surname too) — not 周总结, 任何老师, 原任书记, “李大姐”调解室."""
     if (toks.starts and i not in toks.starts) or _glued(s, i):
         return None
     for n in (0, 1, 2):
@@ -548,7 +555,7 @@ def _by_title(s: str, i: int, sl: int, toks: _Tokens) -> _Hit | None:
             return None
         if n and (_word_kind(s[i:t]) in ("word", "nz") or s[i:t] in _NOT_NAMES):
             return None
-        return _full_name(s, i, sl, n) if n else _Hit("name", i, t, tuple(range(i, t)))
+        return _Hit("name", i, t, tuple(range(i, t)))  # the whole name: with a title the surname identifies
     return None
 
 
