@@ -154,14 +154,15 @@ _TITLE_SET = frozenset(_PERSON_TITLES.split("|"))
 # Words that follow a name in a complaint ("王五天天…", "何志刚拖欠…"): evidence of a person.
 _NAME_VERBS = (
     "家|说|称|讲|反映|表示|来电|投诉|举报|天天|每天|经常|总是|一直|长期|常年|多次|私自|擅自|把|从来|拖欠|"
-    "欠|打|骂|殴打|辱骂|威胁|占用|霸占|不给|不让|不还|不退|拒绝|拒不|老人|夫妇|一家"
+    "欠|打|骂|殴打|辱骂|威胁|占用|霸占|不给|不让|不还|不退|拒绝|拒不|老人|夫妇|一家|开车|驾车|骑车|偷|砍|私搭|"
+    "乱搭|乱扔|乱倒|倾倒|堆放|养|装修|答应|承诺|强行|无故|故意|恶意|带人|叫人|找人"
 )
 _VERB_AT = re.compile(rf"(?:{_NAME_VERBS})")
 # … and words that only end a name (陈浩在工地, 李娜的): too common to count as evidence.
 _NAME_END_AT = re.compile(rf"(?:{_NAME_VERBS}|住|在|的|和|与|及|等|将)")
 # A name ends before these characters (function words, place and unit suffixes, quantities).
 _NOT_GIVEN = frozenset(
-    "的了在是和与及把被给让对从到说称讲家里上下内外前后边等们个些这那其此各每也都又还就才不没未已"
+    "的了在是和与及把被给让对从到说称讲家里上下内外前后边等们个些这那其此各每也都又还就不没未已"
     "很太最更要会能将因所以而但或并且如若则即于由之住村镇乡县区市省州街路巷弄组号栋楼室两几"
 )
 # After 我叫/名叫 any other Han character may start a name (我叫白雪), even outside the surname list.
@@ -173,7 +174,7 @@ _PLACE_AFTER = re.compile(
     r"服务站|服务队|志愿|党支部|支部|片区|景区|水库|大道|大街|高新区|开发区|[村镇乡县区市省州旗街路巷湾庄屯寨坝港岛苑厂店馆院局])"
 )
 # … and so does ending in one of these (梅溪湖, 王大厦, 秦楚网).
-_PLACE_LAST = frozenset("湖网厂站所办局院馆店园城港桥湾寺庙塔厦场村镇乡县区市州省街路巷")
+_PLACE_LAST = frozenset("湖网厂站所办局院馆店园城港桥湾寺庙塔厦场村镇乡县区市州省街路巷渠沟堰坝闸")
 _QUOTES_OPEN = "“‘「『《〈\"'"
 _QUOTES_CLOSE = "”’」』》〉\"'"
 _NR_TAGS = frozenset(("nr", "nrt", "nrfg"))
@@ -201,7 +202,8 @@ _NOT_NAMES = frozenset(
 # home: a room (501室), a building with a unit/floor/room (3栋2单元), a 门牌 or 号院 on a road or in a
 # village (光明路88号, 3组15号), a building of a named compound (阳光花园5栋), or anything numbered after an
 # address label (住址：…, 家住…, 住在…). A bare building (小区5号楼加装电梯) or floor (一楼住户) is not a home.
-_ADDR_LABEL = re.compile(r"(?:家庭住址|现住址|居住地址|户籍地址|住址|地址|家住|住在)\s*[:：]?\s*")
+# Overlapping (a lookahead), so that when 家住 is the tail of 国家/老家 the 住在 after it still counts.
+_ADDR_LABEL = re.compile(r"(?=((家庭住址|现住址|居住地址|户籍地址|住址|地址|家住|住在)\s*[:：]?\s*))")
 _ADDR_END = re.compile(r"[，,。；;！!？?\n\r*]|电话|手机|联系")  # a mask character ends it too (idempotence)
 _ADDR_MAX = 60
 _HOUSE_SUFFIX = r"(?:号楼|号院|号房|号|栋|幢|座|单元|门|层|楼|室|户|房|弄|排|组)"
@@ -577,7 +579,9 @@ def _by_verb_or_tag(s: str, i: int, sl: int, toks: _Tokens) -> _Hit | None:
     if n == 2 and (_word_kind(s[i : i + sl + 1]) != "oov" or s[i : i + sl + 1] in _NOT_NAMES):
         return None
     tagged = i in toks.person and sl + n >= 3 and toks.end_of(i) >= end
-    return _full_name(s, i, sl, n) if tagged or _verb_after(s, end, toks) else None
+    # An unknown three-character name ending at 的/在/和 (城中村孟庆丰的出租房) counts too.
+    unknown = n == 2 and _word_kind(word) == "oov" and _NAME_END_AT.match(s, end) is not None
+    return _full_name(s, i, sl, n) if tagged or unknown or _verb_after(s, end, toks) else None
 
 
 def _person_names(s: str) -> Iterator[_Hit]:
@@ -667,7 +671,9 @@ def _chain_kinds(s: str, m: re.Match[str]) -> set[str]:
 def _addresses(s: str) -> Iterator[_Hit]:
     """House-level addresses, fully starred from the house number on; the locality before stays."""
     for m in _ADDR_LABEL.finditer(s):
-        start = m.end()
+        if m[2] == "家住" and m.start() and _word_kind(s[m.start() - 1 : m.start() + 1]) == "word":
+            continue  # 国家住建部, 老家住在…: 家 ends another word
+        start = m.end(1)
         stop = _ADDR_END.search(s, start)
         end = min(stop.start() if stop else len(s), start + _ADDR_MAX)
         tokens = [t for t in _HOUSE_TOKEN.finditer(s, start, end) if _is_house_number(s, t, end)]
