@@ -172,7 +172,7 @@ def main() -> None:
     messages: list[str] = []
     if args.messages.exists():
         rows = [json.loads(line) for line in args.messages.read_text(encoding="utf-8").splitlines() if line.strip()]
-        messages = [r.get("text", "") for r in rows] + [r.get("title", "") for r in rows] + [r.get("reply", "") or "" for r in rows]
+        messages = [r.get(field) or "" for field in ("text", "title", "reply") for r in rows]
         messages = [m for m in messages if m]
         _, seen_m = _print_survey(f"citizen messages ({len(rows)} rows: text, title, reply)", messages, args.show)
         rng = random.Random(9)

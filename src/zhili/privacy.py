@@ -220,9 +220,10 @@ _SUFFIX = (
 )
 _PART = re.compile(_NUM + _SUFFIX)  # group 1: the suffix, which says what the part is
 _PART_NC = _NUM + "(?:" + _SUFFIX[1:]
-# A number touching a mask character belongs to something masked already (138****5678组…).
+# A number touching a mask character belongs to something masked already (138****5678组…), one
+# after a dash to a longer number (3-2-501, 2019-2023).
 _CHAIN = re.compile(
-    r"(?<![0-9A-Za-z*])"
+    r"(?<![0-9A-Za-z*\-])"
     + r"(?:(?P<dashed>\d{1,3}-\d{1,3}-\d{2,5})(?:室|号)?"
     + rf"|{_PART_NC}(?:[-附之]?{_PART_NC})*"
     + r"(?P<bare>\d{3,5}(?![0-9A-Za-z.%年月日元米平岁万亿个人户次件号名条家天*]))?)"
@@ -367,6 +368,8 @@ def _names(s: str) -> Iterator[_Hit]:
             yield hit
     for m in _NAME_BARE.finditer(s):
         run = m[1]
+        if s[m.end(1) : m.end(1) + 1] == MASK_CHAR:
+            continue  # the run was cut short by a mask: it was judged whole before (idempotence)
         if run[0] in _SURNAMES or run.startswith(_COMPOUND_SURNAMES):
             hit = _name_hit(s, m.start(1), run, bare=True)
             if hit:
@@ -381,7 +384,8 @@ def _tagger() -> Any:
     """rjieba's segmenter (jieba's dictionary and POS tags), built once on first use (~0.25 s).
 
     An instance of its own: words another module adds to rjieba's default segmenter must not
-    change what gets masked."""
+    change what gets masked.
+    """
     global _TAGGER
     if _TAGGER is None:
         with _TAGGER_LOCK:
@@ -413,8 +417,8 @@ _NO_TOKENS = _Tokens(frozenset(), (), frozenset(), frozenset())
 def _tokens(s: str) -> _Tokens:
     words = _tagger().tag(s, True)
     ends = list(accumulate(len(w) for w, _ in words))
-    if not ends or ends[-1] != len(s):  # never seen; without a faithful segmentation only cues and titles are used
-        return _NO_TOKENS
+    if not ends or ends[-1] != len(s):
+        return _NO_TOKENS  # never seen; without a faithful segmentation only cues and titles count
     starts = [0, *ends[:-1]]
     person = [p for p, (_, tag) in zip(starts, words) if tag in _NR_TAGS]
     timely = [p for p, (_, tag) in zip(starts, words) if tag == "t" or tag == "m"]
@@ -453,8 +457,9 @@ def _given_len(s: str, start: int, toks: _Tokens) -> int:
         ch = s[i]
         if not _is_han(ch) or ch in _NOT_GIVEN or _NAME_END_AT.match(s, i) or _title_at(s, i):
             break
-        if n and _PLACE_AFTER.match(s, i) and _PLACE_AFTER.match(s, i).end() - i > 1:
-            break
+        place = _PLACE_AFTER.match(s, i) if n else None
+        if place and place.end() - i > 1:
+            break  # 王|社区: a place word, not the second character of a name
         n += 1
     for p in range(start, start + n) if toks.starts else ():
         # 王五|天天, 钱|回家, 方|自由: a character of the "given name" starts a word that runs on past it.
@@ -709,9 +714,9 @@ _NUMBER_KINDS = frozenset(("id_card", "bank_card", "phone", "landline", "plate",
 
 def _touches_mask(s: str, start: int, end: int) -> bool:
     """A mask character right before or after [start, end), or one separator (space, dash) away."""
-    return (
-        s[start - 1 : start] == MASK_CHAR if start else False
-    ) or s[max(0, start - 2) : start] in ("*-", "* ") or s[end : end + 1] == MASK_CHAR or s[end : end + 2] in ("-*", " *")
+    before = s[max(0, start - 2) : start]
+    after = s[end : end + 2]
+    return before.endswith(MASK_CHAR) or before in ("*-", "* ") or after.startswith(MASK_CHAR) or after in ("-*", " *")
 
 
 def _hits(text: str) -> tuple[list[_Hit], list[int]]:
@@ -736,10 +741,33 @@ def _hits(text: str) -> tuple[list[_Hit], list[int]]:
     return found, origin
 
 
+_MAX_PASSES = 4
+
+
+def _found(text: str) -> tuple[set[Span], set[int]]:
+    """Spans and the original indices to star, run again over the masked text until nothing new turns up.
+
+    The detectors are written so that masked output matches nothing again, but names depend on the
+    segmenter, which cuts a text with stars in it differently; a second pass over the masked text
+    (only when the first one masked something) makes `mask` idempotent whatever the detectors miss.
+    """
+    spans: set[Span] = set()
+    hidden: set[int] = set()
+    current = text
+    for _ in range(_MAX_PASSES):
+        hits, origin = _hits(current)
+        new = {origin[i] for h in hits for i in h.hidden} - hidden
+        spans |= {Span(h.kind, origin[h.start], origin[h.end - 1] + 1) for h in hits if h.end > h.start}
+        if not new:
+            break
+        hidden |= new
+        current = "".join(MASK_CHAR if i in hidden else ch for i, ch in enumerate(text))
+    return spans, hidden
+
+
 def find_personal(text: str) -> list[Span]:
     """Every piece of personal data in `text`, in order, with spans in the original string."""
-    hits, origin = _hits(text)
-    spans = {Span(h.kind, origin[h.start], origin[h.end - 1] + 1) for h in hits if h.end > h.start}
+    spans, _ = _found(text)
     return sorted(spans, key=lambda sp: (sp.start, sp.end, sp.kind))
 
 
@@ -747,8 +775,7 @@ def mask(text: str) -> str:
     """`text` with personal data starred out (110105********1234, 138****5678); idempotent."""
     if not text:
         return text
-    hits, origin = _hits(text)
-    hidden = {origin[i] for h in hits for i in h.hidden}
+    _, hidden = _found(text)
     if not hidden:
         return text
     return "".join(MASK_CHAR if i in hidden else ch for i, ch in enumerate(text))
