@@ -32,6 +32,9 @@ ROOT = Path(__file__).resolve().parents[1]
 RECALL_SET = ROOT / "tests" / "data" / "privacy_recall.txt"
 _SHARED = [p / "shared" / "bench" / "messages" / "messages.jsonl" for p in ROOT.parents[:2]]
 DEFAULT_MESSAGES = next((p for p in _SHARED if p.exists()), _SHARED[0])
+# Real people named in the bundled cases (the author in many source titles: "seed article: …
+# (李志明, 2025-05-21)"). Masking them is right, so they are not counted as false positives.
+REAL_PEOPLE_IN_CASES = {"李志明"}
 
 
 def case_texts() -> tuple[int, list[str]]:
@@ -158,8 +161,10 @@ def main() -> None:
 
     n_cases, texts = case_texts()
     spans, seen = _print_survey(f"bundled cases ({n_cases})", texts, args.show)
-    names = spans.get("name", 0)
-    print(f"name spans: {names} in {n_cases} cases = {names / n_cases * 50:.2f} per 50 cases")
+    real = sum(1 for kind, ctx in seen if kind == "name" and any(f"[{p}]" in ctx for p in REAL_PEOPLE_IN_CASES))
+    wrong = spans.get("name", 0) - real
+    print(f"name spans: {spans.get('name', 0)}, of which {real} real people ({', '.join(sorted(REAL_PEOPLE_IN_CASES))}); "
+          f"false positives {wrong} in {n_cases} cases = {wrong / n_cases * 50:.2f} per 50 cases")
     print("every name span in the cases, in context:")
     for kind, ctx in seen:
         if kind == "name":
