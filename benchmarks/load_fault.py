@@ -130,6 +130,8 @@ def searcher(server: Server, token: str, texts: list[str], stop: threading.Event
             except httpx.HTTPError:
                 status = 0
             log.add(t0, time.monotonic() - t0, "search", status)
+            if status == 0:
+                time.sleep(0.25)  # the server is down: a client retries after a pause, not in a spin
 
 
 def editor(server: Server, token: str, me: int, stop: threading.Event, log: Log, truth: dict) -> None:
@@ -182,7 +184,7 @@ def editor(server: Server, token: str, me: int, stop: threading.Event, log: Log,
                 else:
                     truth[cid] = "unknown"
             log.add(t0, time.monotonic() - t0, op, status)
-            time.sleep(rng.uniform(0.05, 0.3))
+            time.sleep(rng.uniform(0.05, 0.3) + (0.25 if status == 0 else 0.0))
 
 
 def lost_writes(server: Server, token: str, truths: list[dict]) -> tuple[int, int]:
