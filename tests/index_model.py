@@ -22,6 +22,8 @@ from zhili.cases import Case
 from zhili.engine import Engine
 
 TOLERANCE = 1e-6
+PG_URL_ENV = "ZHILI_TEST_PG_URL"  # as tests/conftest.py (not imported: several conftest modules exist)
+REQUIRE_PG_ENV = "ZHILI_REQUIRE_PG"
 QUERIES = (
     ("老旧小区想加装电梯，一楼住户坚决反对，协商了几次都没结果", {}),
     ("小区物业撤场了，垃圾没人清运，业主意见很大", {"province": ["浙江", "上海", "四川"]}),
@@ -87,17 +89,30 @@ def same_ranking(served: list[tuple[str, float]], expected: list[tuple[str, floa
 
 
 def fresh_database() -> Iterator[str]:
-    """A new empty database for one state-machine run: a SQLite file, or a new PostgreSQL
-    database on $ZHILI_TEST_PG_URL's server when the test's `db_url` is PostgreSQL."""
-    from conftest import _fresh_pg_database
+    """A new empty PostgreSQL database on $ZHILI_TEST_PG_URL's server for one state-machine run
+    (CREATE DATABASE from template1; DROP … WITH (FORCE) when the generator is closed)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
 
-    yield from _fresh_pg_database(os.environ["ZHILI_TEST_PG_URL"])
+    base = make_url(os.environ[PG_URL_ENV])
+    name = f"zt_model_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE template1'))
+        try:
+            yield base.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
 
 
 def require_postgresql() -> None:
     """Skip without a test server — or fail when CI requires one (same rule as `db_url`)."""
     import pytest
-    from conftest import PG_URL_ENV, REQUIRE_PG_ENV
 
     if not os.environ.get(PG_URL_ENV):
         if os.environ.get(REQUIRE_PG_ENV) == "1":
