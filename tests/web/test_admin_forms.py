@@ -205,7 +205,7 @@ def test_bulk_publish_and_withdraw_ask_first(site, editor_page):
     assert sorted(r.get_attribute("data-case") for r in listed.all()) == ["web-bulk-0", "web-bulk-1", "web-bulk-2"]
     assert "已是已发布" in page.inner_text("tr[data-case=web-bulk-0]")
     assert store.cases.get_record("web-bulk-1").status == "draft"  # the confirmation page changed nothing
-    assert page.inner_text("[data-testid=confirm]") == "确认发布 2 个案例"
+    assert page.inner_text("[data-testid=confirm]") == "确认发布（2 个案例）"
     page.click("[data-testid=confirm]")
     page.wait_for_url(re.compile(r".*/admin/cases\?q=web-bulk.*"))
     assert page.inner_text("[data-testid=done]") == "已发布 2 个案例。另有 1 个原本就是已发布，未改动。"

@@ -95,7 +95,7 @@ def test_bulk_publish_leaves_an_editors_own_drafts_for_review(app):
     cases.create(Case(id="rv-other", title="别人写的草稿"), "ed-b", status="draft")
     token = _login(client, "ed-a")
     page = client.get("/admin/cases/confirm", params={"action": "publish", "ids": ["rv-own", "rv-other"]}).text
-    assert "需由其他编辑或管理员发布" in page and "确认发布 1 个案例" in page
+    assert "需由其他编辑或管理员发布" in page and "确认发布（1 个案例）" in page
     done = client.post("/admin/cases/confirm", data={"csrf_token": token, "action": "publish",
                                                       "ids": ["rv-own", "rv-other"], "back": "/admin/cases?page=1"})
     assert "已发布 1 个案例。" in done.text and "1 个因开启发布审核需由其他编辑或管理员发布" in done.text

@@ -47,9 +47,9 @@ MAX_SELECTED = 200  # cases on one confirmation page
 DONE = {"saved": "已保存。", "created": "已保存为草稿。", "published": "已发布。", "withdrawn": "已撤回为草稿。",
         "restored": "已恢复所选版本（作为一次新的修改保存，可在修改记录中查看）。", "unchanged": "内容没有变化，未保存新的修改。"}
 ACTIONS = {  # bulk/confirmed actions: verb, the status they set (None: delete), message when done
-    "publish": {"verb": "发布", "status": "published", "done": "已发布"},
-    "withdraw": {"verb": "撤回为草稿", "status": "draft", "done": "已撤回"},
-    "delete": {"verb": "删除", "status": None, "done": "已删除"},
+    "publish": {"verb": "发布", "short": "发布", "status": "published", "done": "已发布"},
+    "withdraw": {"verb": "撤回为草稿", "short": "撤回", "status": "draft", "done": "已撤回"},
+    "delete": {"verb": "删除", "short": "删除", "status": None, "done": "已删除"},
 }
 FLASH_KEYS = ("done", "n", "same", "skipped", "gone")
 
@@ -318,7 +318,7 @@ def confirm_page(request: Request) -> Response:
     ids = _selected(request.query_params.getlist("ids"))
     plan = _plan(request, user, action, ids)
     return templates.TemplateResponse(request, "admin/confirm.html", {
-        "action": action, "verb": ACTIONS[action]["verb"], "plan": plan, "back": back,
+        "action": action, "verb": ACTIONS[action]["verb"], "short": ACTIONS[action]["short"], "plan": plan, "back": back,
         "doing": [p for p in plan if p["will"]]})
 
 

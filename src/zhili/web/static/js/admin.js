@@ -79,7 +79,6 @@
         var rows = list.querySelectorAll(".outcome-row");
         var row = rows[rows.length - 1].cloneNode(true);
         clear(row);
-        row.querySelectorAll("[placeholder]").forEach(function (el) { el.removeAttribute("placeholder"); });
         list.appendChild(row);
         wireRemove(box, row);
         renumber(box);
