@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from web_helpers import PASSWORD
 
-from zhili.cases import Case
+from zhili.cases import DOMAINS, Case
 
 
 @pytest.fixture(scope="module")
@@ -122,3 +122,37 @@ def test_confirmation_needs_csrf_and_a_known_action(app):
     assert viewer is not None
     _login(client, "just-looking")
     assert client.get("/admin/import/template.xlsx").status_code == 403
+
+
+def _form(case: Case, token: str) -> dict[str, object]:
+    """The edit form as a browser would post it for `case`, untouched."""
+    from zhili.cases import LEADERSHIP
+    from zhili.cases.tabular import format_list
+    from zhili.web.forms import format_value
+
+    return {"csrf_token": token, "id": case.id, "title": case.title, "province": case.province, "city": case.city,
+            "district": case.district, "level": case.level, "year": "" if case.year is None else str(case.year),
+            "problem": case.problem, "practice": case.practice,
+            "domains": [d for d in DOMAINS if d in case.domains],  # checkboxes: in the form's order
+            "leadership": [d for d in LEADERSHIP if d in case.leadership], "mechanisms": format_list(case.mechanisms),
+            "actors": format_list(case.actors), "source_title": case.source.title, "source_url": case.source.url,
+            "source_date": case.source.date,
+            "outcome_metric": [o.metric for o in case.outcomes] + ["", ""],
+            "outcome_value": [format_value(o.value) for o in case.outcomes] + ["", ""],
+            "outcome_unit": [o.unit for o in case.outcomes] + ["", ""],
+            "outcome_text": [o.text for o in case.outcomes] + ["", ""]}
+
+
+def test_saving_an_untouched_form_keeps_a_published_case_live(app):
+    client, service = app
+    cases = service.store.cases
+    case = cases.get("case-0040")
+    assert case.domains != [d for d in DOMAINS if d in case.domains]  # not in the checkboxes' order
+    token = _login(client, "ed-a")
+    r = client.post("/admin/cases/case-0040/edit", data=_form(case, token))
+    assert "内容没有变化" in r.text
+    assert cases.get_record("case-0040").status == "published"
+    assert service.store.audit.history("case-0040")[-1].action == "import"  # nothing written
+    r = client.post("/admin/cases/case-0040/edit", data=_form(case.model_copy(update={"title": "编辑改了标题"}), token))
+    assert "案例转为草稿，需由其他编辑或管理员审核" in r.text
+    assert cases.get_record("case-0040").status == "draft"

@@ -44,7 +44,8 @@ PAGE_SIZE = 20
 LIST_FILTERS = ("status", "q", "province", "level", "domain", "order")
 ORDERS = {"id": "按编号", "recent": "最近修改在前"}
 MAX_SELECTED = 200  # cases on one confirmation page
-DONE = {"saved": "已保存。", "created": "已保存为草稿。", "published": "已发布。", "withdrawn": "已撤回为草稿。",
+DONE = {"saved": "已保存。", "saved_review": "已保存。已开启发布审核：案例转为草稿，需由其他编辑或管理员审核后重新发布。",
+        "created": "已保存为草稿。", "published": "已发布。", "withdrawn": "已撤回为草稿。",
         "restored": "已恢复所选版本（作为一次新的修改保存，可在修改记录中查看）。", "unchanged": "内容没有变化，未保存新的修改。"}
 ACTIONS = {  # bulk/confirmed actions: verb, the status they set (None: delete), message when done
     "publish": {"verb": "发布", "short": "发布", "status": "published", "done": "已发布"},
@@ -243,6 +244,8 @@ async def update_case(request: Request, case_id: str) -> Response:
         for name in ("domains", "leadership"):  # checkboxes come in list order: keep the case's own
             values[name] = _keep_order(getattr(record.case, name), values[name])
         case = case_from_form(values)
+        if case.content_hash() == record.case.content_hash():
+            status = None  # nothing to review: saving an untouched form must not withdraw the case
         saved = await run_in_threadpool(store.cases.update, case, user.username, status)
     except FormError as exc:
         return _edit_page(request, values, creating=False, record=record, problems=exc.problems,
@@ -250,7 +253,8 @@ async def update_case(request: Request, case_id: str) -> Response:
     except CaseNotFoundError:
         return _not_found(request, case_id)
     await after_write(request)
-    done = "saved" if saved.updated_at != record.updated_at else "unchanged"
+    done = ("unchanged" if saved.updated_at == record.updated_at else
+            "saved_review" if saved.status != record.status else "saved")
     return RedirectResponse(f"/admin/cases/{case_id}/edit?done={done}", status_code=303)
 
 
