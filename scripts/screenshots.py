@@ -83,6 +83,55 @@ def _bad_workbook(home: Path) -> Path:
     return path
 
 
+def _admin_shots(browser, url: str, out: Path, service) -> None:
+    """案例库管理 after issue 10: the new-case form (proposed id, required marks, 成效 rows), the
+    import page with its template, bulk publish's confirmation, restoring a version, the phone form."""
+    from zhili.cases import Case
+
+    for i, title in enumerate(["老旧小区“红色物业”联席会议", "村务监督“阳光三务”小程序"], 1):
+        service.store.cases.create(Case(id=f"demo-{i}", title=title, province="浙江", level="村社区"),
+                                   "wangli", status="draft")
+    page = _login(browser, url, viewport={"width": 1366, "height": 768})
+    page.goto(f"{url}/admin/cases/new")
+    page.fill("input[name=title]", "社区“议事厅”推动加装电梯")
+    rows = page.locator("[data-testid=outcome-row]")
+    for i, (metric, value, unit, text) in enumerate([("加装电梯", "12", "部", "一年内完成12部电梯加装"),
+                                                     ("居民满意率", "95", "%", "")]):
+        rows.nth(i).locator("input[name=outcome_metric]").fill(metric)
+        rows.nth(i).locator("input[name=outcome_value]").fill(value)
+        rows.nth(i).locator("input[name=outcome_unit]").fill(unit)
+        rows.nth(i).locator("textarea[name=outcome_text]").fill(text)
+    page.fill("textarea[name=mechanisms]", "楼道议事会、费用分摊")
+    _shoot(page, out, "admin-new-case")
+    page.goto(f"{url}/admin/cases?status=draft")
+    page.check("[data-select-all]")
+    _shoot(page, out, "admin-cases-selected", full=False)
+    page.click("[data-testid=bulk-publish]")
+    page.wait_for_selector("[data-testid=confirm-list]")
+    _shoot(page, out, "admin-bulk-confirm", full=False)
+    page.click("[data-testid=confirm]")
+    page.wait_for_selector("[data-testid=done]")
+    _shoot(page, out, "admin-bulk-done", full=False)
+    page.goto(f"{url}/admin/cases/case-0034/history")
+    page.locator("[data-testid=restore-link]").first.click()
+    page.wait_for_selector("[data-testid=restore-diff]")
+    _shoot(page, out, "admin-restore", full=False)
+    page.goto(f"{url}/admin/import")
+    _shoot(page, out, "admin-import", full=False)
+    page.goto(f"{url}/admin/cases/case-0001/edit")
+    _shoot(page, out, "admin-edit")
+    page.locator("[data-testid=unpublish]").click()
+    page.wait_for_selector("[data-testid=confirm-list]")
+    _shoot(page, out, "admin-withdraw-confirm", full=False)
+    page.context.close()
+    phone = _login(browser, url, viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True,
+                   device_scale_factor=2)
+    phone.goto(f"{url}/admin/cases/case-0001/edit")
+    phone.locator("[data-testid=outcomes]").scroll_into_view_if_needed()
+    _shoot(phone, out, "phone-admin-edit", full=False)
+    phone.context.close()
+
+
 def main(out: Path) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -125,6 +174,7 @@ def main(out: Path) -> None:
             page.goto(f"{url}/stats")
             _shoot(page, out, "stats")
             page.context.close()
+            _admin_shots(browser, url, out, service)
 
             phone = _login(browser, url, viewport={"width": 375, "height": 812}, is_mobile=True,
                            has_touch=True, device_scale_factor=2)

@@ -71,7 +71,7 @@ def test_outcomes_cell_is_readable_lines(tmp_path: Path, bundled_cases: list[Cas
     with path.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert rows[0]["成效"] == "建立垃圾分类体系的村庄比例|90|%|推动当地90%的村庄建立垃圾分类体系"
-    assert rows[0]["领域"] == "垃圾分类；生态环保；乡村振兴；议事协商"
+    assert rows[0]["领域"] == "垃圾分类、生态环保、乡村振兴、议事协商"  # the one separator: 顿号
     assert rows[0]["来源日期"] == "2025-05-21"
 
 

@@ -72,7 +72,7 @@ def test_edit_case_then_see_it_in_audit_history(site, editor_page):
     page.fill("input[name=title]", old_title + "（网页修订）")
     page.fill("input[name=year]", "2024")
     page.click("[data-testid=save]")
-    page.locator("[data-testid=saved]").wait_for()
+    assert page.inner_text("[data-testid=done]") == "已保存。"
     stored = site.service.store.cases.get_record("case-0034")
     assert stored.case.title == old_title + "（网页修订）" and stored.case.year == 2024
     assert stored.updated_by == "editor1"
@@ -106,13 +106,16 @@ def test_create_draft_publish_and_unpublish(site, editor_page):
     page.fill("textarea[name=problem]", "小区停车位紧张，居民争吵不断")
     page.check("input[name=domains][value=停车治理]")
     page.click("[data-testid=save]")
-    page.locator("[data-testid=saved]").wait_for()
+    assert page.inner_text("[data-testid=done]") == "已保存为草稿。"
     assert site.service.store.cases.get_record("web-new-1").status == "draft"
     page.click("[data-testid=publish]")
     page.locator("[data-testid=unpublish]").wait_for()
+    assert page.inner_text("[data-testid=done]") == "已发布。"
     assert site.service.store.cases.get_record("web-new-1").status == "published"
-    page.click("[data-testid=unpublish]")
+    page.click("[data-testid=unpublish]")  # 撤回 asks first
+    page.click("[data-testid=confirm]")
     page.locator("[data-testid=publish]").wait_for()
+    assert page.inner_text("[data-testid=done]") == "已撤回为草稿。"
     assert site.service.store.cases.get_record("web-new-1").status == "draft"
     actions = [e.action for e in site.service.store.audit.history("web-new-1")]
     assert actions[0] == "create" and len(actions) == 3
@@ -132,7 +135,7 @@ def test_list_filters_and_paging(site, editor_page):
     page.goto(f"{site.url}/admin/cases?province=上海")
     rows = page.locator("[data-testid=case-table] tbody tr")
     assert rows.count() >= 1
-    assert all("上海" in r.locator("td").nth(2).inner_text() for r in rows.all())
+    assert all("上海" in r.locator("td").nth(3).inner_text() for r in rows.all())  # after the pick box, 编号, 标题
     page.goto(f"{site.url}/admin/cases?page=2")
     assert "第 2/" in page.inner_text("main")
 

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from . import tabular
 from .errors import CaseFileError, RowError, validation_messages
-from .model import DOMAINS, LEVELS, Case, case_from_record
+from .model import DOMAINS, LEADERSHIP, LEVELS, Case, Outcome, Source, case_from_record
 from .xlsx_guard import zip_problem
 
 log = logging.getLogger(__name__)
@@ -422,10 +422,10 @@ def _write_jsonl(cases: list[Case], fh: IO[bytes], gz: bool) -> None:
         target.close()
 
 
-def _write_csv(cases: list[Case], fh: IO[bytes], headers: str) -> None:
+def _write_csv(cases: list[Case], fh: IO[bytes], headers: str, *, starred: bool = False) -> None:
     text = io.TextIOWrapper(fh, encoding="utf-8-sig", newline="")
     writer = csv.writer(text, lineterminator="\r\n")
-    writer.writerow(tabular.header_row(headers))
+    writer.writerow(tabular.header_row(headers, starred=starred))
     for case in cases:
         writer.writerow(["" if v is None else v for v in tabular.case_to_row(case)])
     text.flush()
@@ -453,10 +453,12 @@ def _excel_text(case: Case, value: str) -> str:
     return tabular.escape(cleaned)
 
 
-def _write_xlsx(cases: list[Case], fh: IO[bytes], headers: str) -> None:
+def _write_xlsx(cases: list[Case], fh: IO[bytes], headers: str, *, example: bool = False,
+                next_id: str = "") -> None:
+    """`example`: the rows are the template's example, shaded and explained in the guide sheet."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font
+    from openpyxl.styles import Alignment, Font, PatternFill
 
     rows = [tabular.case_to_row(case) for case in cases]
     for case, row in zip(cases, rows):  # check everything before openpyxl starts streaming
@@ -468,11 +470,12 @@ def _write_xlsx(cases: list[Case], fh: IO[bytes], headers: str) -> None:
         ws.column_dimensions[_column_letter(i)].width = widths.get(name, 14)
     ws.freeze_panes = "C2"
     bold = Font(bold=True)
-    header = [WriteOnlyCell(ws, value=h) for h in tabular.header_row(headers)]
+    header = [WriteOnlyCell(ws, value=h) for h in tabular.header_row(headers, starred=example)]
     for c in header:
         c.font = bold
     ws.append(header)
     wrap = Alignment(wrap_text=True, vertical="top")
+    shade = PatternFill("solid", fgColor="FFF2CC") if example else None
     outcomes_col = [n for n, _ in tabular.COLUMNS].index("outcomes")
     for case, row in zip(cases, rows):
         cells: list[Any] = []
@@ -482,11 +485,16 @@ def _write_xlsx(cases: list[Case], fh: IO[bytes], headers: str) -> None:
                 c.data_type = "s"
                 if i == outcomes_col:
                     c.alignment = wrap
-                cells.append(c)
+            elif shade is not None:
+                c = WriteOnlyCell(ws, value=None if v == "" else v)
             else:
                 cells.append(None if v == "" else v)
+                continue
+            if shade is not None:
+                c.fill = shade
+            cells.append(c)
         ws.append(cells)
-    _write_guide(wb, bold)
+    _write_guide(wb, bold, example=example, next_id=next_id)
     wb.save(fh)
 
 
@@ -496,23 +504,29 @@ def _column_letter(i: int) -> str:
     return get_column_letter(i + 1)
 
 
-def _write_guide(wb: Any, bold: Any) -> None:
+def _write_guide(wb: Any, bold: Any, *, example: bool = False, next_id: str = "") -> None:
     """A second sheet telling an Excel user how to fill the case sheet; the reader ignores it."""
     from openpyxl.cell import WriteOnlyCell
 
-    ws = wb.create_sheet("填写说明")
+    ws = wb.create_sheet(GUIDE_SHEET)
     ws.column_dimensions["A"].width = 14
     ws.column_dimensions["B"].width = 100
+    id_rule = "必填，字母、数字和 _ . : -，以字母或数字开头，不超过64个字符，文件内不能重复。"
+    if next_id:
+        id_rule += f"沿用本库的编号格式，下一个可用编号是 {next_id}，多行依次递增。"
     lines = [
-        ("说明", "“案例”工作表每行一个案例，第一行是表头（可用中文或英文列名）。"),
-        ("编号", "必填，字母、数字和 _ . : -，不超过64个字符，文件内不能重复。"),
-        ("标题", "必填。"),
+        ("说明", "“案例”工作表每行一个案例，第一行是表头（可用中文或英文列名）。带 * 的栏目必填，其余可留空。"),
+        *([("示例行", f"“案例”表第 2 行（浅黄色、标题以“{EXAMPLE_MARK}”开头、编号 {EXAMPLE_ID}）是填写示例，"
+                     "不是真实案例，仅供参考；请删除或覆盖后再导入，系统会拒收仍含示例行的文件。")] if example else []),
+        ("编号 *", id_rule),
+        ("标题 *", "必填，不超过500个字符。"),
         ("层级", "、".join(LEVELS) + "，可留空。"),
         ("年份", "整数，如 2023，可留空。"),
-        ("成效", "每行一条：指标|数值|单位|说明，如“办结率|95|%|群众诉求办结率达95%”；数值可留空。也可填 JSON 数组。"),
-        ("领域", "多个用“；”分隔，可选：" + "、".join(DOMAINS)),
-        ("引领维度", "多个用“；”分隔：政治引领、组织引领、能力引领、机制引领。"),
-        ("机制、主体", "多个用“；”分隔（也接受 ; 、 , ，）。"),
+        ("成效", "每行一条：指标|数值|单位|说明，如“办结率|95|%|群众诉求办结率达95%”；数值须是数字，可留空。"
+                 "也可填 JSON 数组。（网页表单中成效按行分栏填写。）"),
+        ("领域", tabular.LIST_HINT + "，可选：" + "、".join(DOMAINS)),
+        ("引领维度", tabular.LIST_HINT + "，可选：" + "、".join(LEADERSHIP)),
+        ("机制、主体", tabular.LIST_HINT + "。"),
         ("来源", "来源标题、来源链接、来源日期（如 2025-05-21）三列。"),
         ("公式", "以 = + - @ 开头的内容导出时前面加了单引号，防止被当作公式执行；导入时会自动去掉。"),
     ]
@@ -522,6 +536,40 @@ def _write_guide(wb: Any, bold: Any) -> None:
     ws.append(header)
     for key, text in lines:
         ws.append([key, text])
+
+
+# ---- the import template ----------------------------------------------------------------------
+
+GUIDE_SHEET = "说明"
+EXAMPLE_ID = "example-0001"
+EXAMPLE_MARK = "【示例】"
+EXAMPLE_CASE = Case(
+    id=EXAMPLE_ID, title=f"{EXAMPLE_MARK}某社区“楼道议事会”推动老旧小区加装电梯（导入前请删除此行）",
+    province="某省", city="某市", district="某区", level="村社区", year=2024,
+    problem="老旧小区没有电梯，高层老人出行难；低层住户担心采光和噪音，意见长期不一。",
+    practice="社区党组织牵头成立楼道议事会，逐户听取意见，商定费用分摊和低层补偿办法，签约后统一施工。",
+    outcomes=[Outcome(metric="加装电梯", value=12, unit="部", text="一年内完成12部电梯加装"),
+              Outcome(metric="居民满意率", value=95, unit="%", text="")],
+    domains=["加装电梯", "议事协商"], leadership=["机制引领"], mechanisms=["楼道议事会", "费用分摊"],
+    actors=["社区党组织", "居民", "物业"],
+    source=Source(title="（示例）请填写真实出处", url="https://example.org/", date="2024-05-01"))
+
+
+def is_example(case: Case) -> bool:
+    """The template's example row, left in a filled-in template (it is not a real case)."""
+    return case.id == EXAMPLE_ID or case.title.startswith(EXAMPLE_MARK)
+
+
+def write_template(fh: IO[bytes], fmt: str = "xlsx", *, next_id: str = "") -> None:
+    """An import template: the header row and one shaded example row (`EXAMPLE_CASE`, marked as an
+    example in its title and id) plus, in .xlsx, the 说明 sheet; CSV (UTF-8 with BOM) has no
+    second sheet, so its example title says what it is."""
+    if fmt == "xlsx":
+        _write_xlsx([EXAMPLE_CASE], fh, "zh", example=True, next_id=next_id)
+    elif fmt == "csv":
+        _write_csv([EXAMPLE_CASE], fh, "zh", starred=True)
+    else:
+        raise ValueError(f"模板格式应为 xlsx 或 csv，收到“{fmt}”")
 
 
 def write_cases(cases: Iterable[Case], path: str | os.PathLike[str], fmt: str | None = None,

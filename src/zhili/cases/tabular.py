@@ -2,7 +2,8 @@
 
 Shared by CSV and xlsx so both behave the same for an Excel user:
 - header row of field names, English (`province`) or Chinese (`省份`);
-- list fields in one cell joined with "；" (input also accepts ; 、 , ， and line breaks);
+- list fields in one cell joined with the 顿号 "、", as the pages show them (input also accepts
+  ， , ； ; and line breaks; `LIST_HINT` says so, the same words on every form and in the template);
 - outcomes one per line as `指标|数值|单位|说明` (a line without "|" is a plain 说明);
   cells that this form could not carry exactly are written as a JSON array instead;
 - source as three columns 来源标题/来源链接/来源日期;
@@ -56,12 +57,19 @@ ALIASES: dict[str, str] = {
     **_EXTRA_ALIASES,
 }
 LIST_SPLIT = re.compile(r"[；;、,，\r\n]+")
-LIST_JOIN = "；"
+LIST_JOIN = "、"
+LIST_HINT = "多项用顿号“、”分隔（也可用逗号、分号或换行）"
+"""The one way every form, the import page and the spreadsheet template describe list fields."""
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+REQUIRED = tuple(name for name, f in Case.model_fields.items() if f.is_required())
+"""Fields a case cannot be saved without (the model's own rule): ("id", "title")."""
+
+
 def _norm_header(raw: Any) -> str:
-    return re.sub(r"\s+", "", str(raw if raw is not None else "")).lower()
+    """Spaces and a required-field star ("编号 *", as the template marks it) do not matter."""
+    return re.sub(r"[\s*＊]+", "", str(raw if raw is not None else "")).lower()
 
 
 _ALIAS_LOOKUP = {_norm_header(k): v for k, v in ALIASES.items()}
@@ -110,9 +118,11 @@ def parse_header(cells: list[Any]) -> Header:
     return Header(fields, problems)
 
 
-def header_row(lang: str = "zh") -> list[str]:
-    """Header cells for export: Chinese labels (default) or English field names."""
-    return [zh if lang == "zh" else name for name, zh in COLUMNS]
+def header_row(lang: str = "zh", *, starred: bool = False) -> list[str]:
+    """Header cells for export: Chinese labels (default) or English field names; `starred` marks
+    the required ones with " *" (the import template; the reader ignores the star)."""
+    return [(zh if lang == "zh" else name) + (" *" if starred and name in REQUIRED else "")
+            for name, zh in COLUMNS]
 
 
 # ---- formula-injection escaping --------------------------------------------------------------

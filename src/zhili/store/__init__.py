@@ -12,7 +12,7 @@ from pathlib import Path
 from ..cases.model import Case
 from .audit import AuditEntry, AuditLog
 from .case_records import CaseRecord
-from .case_store import CaseStore, ImportSummary
+from .case_store import CaseStore, ImportSummary, StatusSummary
 from .errors import (
     CaseExistsError,
     CaseNotFoundError,
@@ -20,6 +20,8 @@ from .errors import (
     QueryNotFoundError,
     StoreError,
     UserExistsError,
+    VersionNotFoundError,
+    VersionUnusableError,
 )
 from .feedback import FeedbackEntry, FeedbackStore
 from .migrate import SchemaTooNewError
@@ -45,6 +47,7 @@ def load_library(path: str | os.PathLike[str] | None = None) -> list[Case]:
 __all__ = [
     "ApiToken", "AuditEntry", "AuditLog", "CaseExistsError", "CaseNotFoundError", "CaseRecord", "CaseStore",
     "DB_URL_ENV", "FeedbackEntry", "FeedbackStore", "ImportSummary", "LastAdminError", "QueryLog", "QueryNotFoundError",
-    "QueryRecord", "RuleVersion", "RuleVersions", "SchemaTooNewError", "SessionStore", "Store", "StoreError", "User",
-    "UserExistsError", "UserStore", "default_url", "load_library", "make_engine",
+    "QueryRecord", "RuleVersion", "RuleVersions", "SchemaTooNewError", "SessionStore", "StatusSummary", "Store", "StoreError",
+    "User", "UserExistsError", "UserStore", "VersionNotFoundError", "VersionUnusableError", "default_url",
+    "load_library", "make_engine",
 ]

@@ -3,7 +3,8 @@
 Rows are written by the case and user stores inside the same transaction as the change itself,
 so a change and its audit row exist together or not at all. For cases (`kind` "case") `before`/
 `after` are snapshots `{"status": …, "case": {…payload…}}` (None when the case did not exist on
-that side); for accounts (`kind` "user", `case_id` holds the user name) they are
+that side; a "restore" row's `after` also holds `restored_from`, the id of the audit entry whose
+version was brought back); for accounts (`kind` "user", `case_id` holds the user name) they are
 `{"role", "active"}` or the token concerned `{"token_id", "name", "expires_at"}` — never a
 password or token hash.
 """
@@ -20,9 +21,9 @@ from sqlalchemy import Connection, Engine, insert, select
 from .clock import aware
 from .schema import audit_table
 
-ACTIONS = ("create", "update", "status", "remove", "import")
+ACTIONS = ("create", "update", "status", "remove", "import", "restore")
 USER_ACTIONS = ("user_create", "role", "disable", "enable", "password", "token_issue", "token_revoke")
-CONTENT_ACTIONS = ("create", "update", "import")  # case actions that may change what a case says
+CONTENT_ACTIONS = ("create", "update", "import", "restore")  # case actions that may change what a case says
 
 
 @dataclass(frozen=True)
@@ -78,8 +79,14 @@ class AuditLog:
                                 .order_by(audit_table.c.id))
             return [_entry(r) for r in rows]
 
+    def entry(self, entry_id: int) -> AuditEntry | None:
+        """One audit row by its id (None when there is no such row)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(audit_table).where(audit_table.c.id == entry_id)).one_or_none()
+        return None if row is None else _entry(row)
+
     def last_author(self, case_id: str) -> str | None:
-        """Who last changed what the case says (create, edit or import; not a status change).
+        """Who last changed what the case says (create, edit, import or restore; not a status change).
 
         The four-eyes rule asks this: someone else must publish what a person wrote.
         """

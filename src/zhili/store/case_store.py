@@ -9,27 +9,40 @@ are matched (`published()`, `library_hash()`); drafts wait in the editor.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import URL
 
-from ..cases.model import Case, stored_case
+from ..cases.errors import field_label, validation_messages
+from ..cases.model import ID_PATTERN, Case, stored_case
 from . import audit, migrate
 from .case_records import CaseRecord, page_query, payload_of, record_of
 from .clock import now
-from .errors import CaseExistsError, CaseNotFoundError, check_choice, check_name
+from .errors import (
+    CaseExistsError,
+    CaseNotFoundError,
+    VersionNotFoundError,
+    VersionUnusableError,
+    check_choice,
+    check_name,
+)
 from .facets import facet_columns
-from .schema import SCHEMA_VERSION, STATUSES, cases_table, make_engine, meta_table
+from .schema import SCHEMA_VERSION, STATUSES, audit_table, cases_table, make_engine, meta_table
 from .tx import CASES_LOCK, writing
 
 BATCH = 500  # rows per executemany / IN (...) list; well under SQLite's variable limit
 Status = Literal["draft", "published"]
 ROW_KEYS = ("payload", "content_hash", "status", "updated_at", "updated_by",
             "title", "province", "level", "domains", "search")  # what a write sets besides id
+MAX_BULK = 1_000  # cases per bulk status change (a page of the editor's list is 20)
+ID_NUMBER = re.compile(r"^(.*?)(\d+)$")
+DEFAULT_ID = ("case-", 4)  # the bundled library's style: case-0001
 
 
 @dataclass(frozen=True)
@@ -44,6 +57,46 @@ class ImportSummary:
     def __str__(self) -> str:
         text = f"新增 {self.added}，更新 {self.updated}，未变 {self.unchanged}"
         return text + (f"，删除 {self.removed}" if self.removed else "")
+
+
+@dataclass(frozen=True)
+class StatusSummary:
+    """What a bulk publish or withdraw did: the ids changed, those already in that status and
+    those not found (in the order asked)."""
+
+    status: str
+    changed: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+
+
+def suggest_id(current: Iterable[str], used: Iterable[str] = ()) -> str:
+    """The next id in the library's own style: the commonest prefix among `current` ids that end
+    in a number, zero-padded to their commonest width (case-0001 … case-0223 → case-0224),
+    numbered past every id in `current` and in `used` — ids of deleted cases keep their history
+    in the audit log, so they are never handed out again. An empty library starts at case-0001."""
+    taken = set(used)
+    prefixes: Counter[str] = Counter()
+    widths: dict[str, Counter[int]] = {}
+    for cid in current:
+        taken.add(cid)
+        m = ID_NUMBER.match(cid)
+        if m:
+            prefixes[m.group(1)] += 1
+            widths.setdefault(m.group(1), Counter())[len(m.group(2))] += 1
+    if prefixes:
+        prefix = min(prefixes, key=lambda p: (-prefixes[p], p))
+        width = min(widths[prefix], key=lambda w: (-widths[prefix][w], w))
+    else:
+        prefix, width = DEFAULT_ID
+    highest = max((int(m.group(2)) for m in map(ID_NUMBER.match, taken) if m and m.group(1) == prefix),
+                  default=0)
+    candidate = f"{prefix}{highest + 1:0{width}d}"
+    if ID_PATTERN.match(candidate) and candidate not in taken:
+        return candidate
+    if (prefix, width) != DEFAULT_ID:  # a style that cannot grow (64 characters): the default one
+        return suggest_id([], {t for t in taken if t.startswith(DEFAULT_ID[0])})
+    raise ValueError("无法生成新的案例编号，请手工填写")
 
 
 def _batches(items: Sequence[Any], size: int = BATCH) -> Iterable[Sequence[Any]]:
@@ -170,6 +223,15 @@ class CaseStore:
         with self.engine.connect() as conn:
             return list(conn.execute(select(cases_table.c.id).order_by(cases_table.c.id)).scalars())
 
+    def next_id(self) -> str:
+        """A free id for a new case in the library's style (see `suggest_id`); never the id of a
+        deleted case, whose history stays in the audit log. Only a proposal: `create` still
+        refuses an id taken in the meantime."""
+        with self.engine.connect() as conn:
+            current = list(conn.execute(select(cases_table.c.id)).scalars())
+            gone = conn.execute(select(audit_table.c.case_id).where(audit_table.c.kind == "case").distinct())
+            return suggest_id(current, gone.scalars())
+
     def page(self, status: Status | None = None, q: str | None = None, province: str | None = None,
              level: str | None = None, domain: str | None = None, offset: int = 0, limit: int = 20,
              order: Literal["id", "recent"] = "id") -> tuple[list[CaseRecord], int]:
@@ -241,8 +303,78 @@ class CaseStore:
             if not self._remove(conn, [case_id], user, "remove"):
                 raise CaseNotFoundError(case_id)
 
+    def set_status_many(self, ids: Iterable[str], status: Status, user: str | None) -> StatusSummary:
+        """Publish or withdraw several cases in one transaction: one audit row ("status") per case
+        that changes, one new revision. Cases already in `status` and unknown ids are reported,
+        not errors."""
+        check_choice(status, STATUSES, "状态")
+        check_name(user, "用户名")
+        wanted = list(dict.fromkeys(str(i) for i in ids))
+        if len(wanted) > MAX_BULK:
+            raise ValueError(f"一次最多处理 {MAX_BULK} 个案例，收到 {len(wanted)} 个")
+        with self._write() as conn:
+            olds = {o.id: o for o in self._old_rows(conn, wanted)}
+            changing = [olds[i] for i in wanted if i in olds and olds[i].status != status]
+            at = now()
+            for chunk in _batches([o.id for o in changing]):
+                conn.execute(update(cases_table).where(cases_table.c.id.in_(chunk))
+                             .values(status=status, updated_at=at, updated_by=user))
+            audit.write(conn, [self._audit_row(o.id, "status", user, at, o,
+                                               {"status": status, "payload": payload_of(o.payload)})
+                               for o in changing])
+            if changing:  # draft ↔ published: the matched set changed
+                self._bump(conn)
+        return StatusSummary(status, tuple(o.id for o in changing),
+                             tuple(i for i in wanted if i in olds and olds[i].status == status),
+                             tuple(i for i in wanted if i not in olds))
+
+    def restore(self, case_id: str, entry_id: int, user: str | None, status: Status | None = None) -> CaseRecord:
+        """Bring back the version of `case_id` that audit entry `entry_id` recorded (what the case
+        looked like right after that change), as a new change: a "restore" audit row whose
+        `after` names the entry (`restored_from`). A deleted case is created again.
+
+        `status` None keeps the current status (a deleted case comes back as a draft): restoring
+        never publishes by itself. Same content and status as now: nothing is written.
+        VersionNotFoundError when the entry is not one of this case's; VersionUnusableError when
+        it holds no version (a deletion) or one that today's validation refuses.
+        """
+        if status is not None:
+            check_choice(status, STATUSES, "状态")
+        check_name(user, "用户名")
+        with self._write() as conn:
+            entry = conn.execute(select(audit_table).where(audit_table.c.id == entry_id)).one_or_none()
+            if entry is None or entry.kind != "case" or entry.case_id != case_id:
+                raise VersionNotFoundError(case_id, entry_id)
+            case = self.version_of(case_id, payload_of(entry.after))
+            extra = {"restored_from": entry_id}
+            if conn.execute(select(cases_table.c.id).where(cases_table.c.id == case_id)).first() is None:
+                row = _row(case, status or "draft", user, now())
+                conn.execute(insert(cases_table).values(created_at=row["updated_at"], **row))
+                audit.write(conn, [self._audit_row(case_id, "restore", user, row["updated_at"], None, row, extra)])
+                if row["status"] == "published":
+                    self._bump(conn)
+                return CaseRecord(case, row["status"], row["updated_at"], row["updated_at"], user)
+            return self._change(conn, case_id, user, case=case, status=status, action="restore", extra=extra)
+
+    @staticmethod
+    def version_of(case_id: str, snap: Any) -> Case:
+        """The case an audit snapshot (`AuditEntry.after`) holds, validated like any write;
+        VersionUnusableError when there is none or today's rules refuse it."""
+        payload = snap.get("case") if isinstance(snap, dict) else None
+        if not isinstance(payload, dict):
+            raise VersionUnusableError("这条记录是删除操作，没有可恢复的内容；请选择删除之前的那条记录")
+        try:
+            case = Case.model_validate(payload)
+        except ValidationError as exc:
+            reasons = "；".join(f"{field_label(f)}：{m}" if f else m for f, m in validation_messages(exc))
+            raise VersionUnusableError(f"这个版本的内容不符合现在的填写要求（{reasons}），不能直接恢复；"
+                                       "请在编辑页按要求修改后保存") from None
+        if case.id != case_id:
+            raise VersionUnusableError(f"这个版本的编号“{case.id}”与案例“{case_id}”不一致，不能恢复")
+        return case
+
     def _change(self, conn: Connection, case_id: str, user: str | None, *, case: Case | None,
-                status: str | None, action: str) -> CaseRecord:
+                status: str | None, action: str, extra: dict[str, Any] | None = None) -> CaseRecord:
         old = conn.execute(select(cases_table).where(cases_table.c.id == case_id)).one_or_none()
         if old is None:
             raise CaseNotFoundError(case_id)
@@ -254,13 +386,14 @@ class CaseStore:
         at = now()
         row = _row(new_case, new_status, user, at)
         conn.execute(update(cases_table).where(cases_table.c.id == case_id).values(**row))
-        audit.write(conn, [self._audit_row(case_id, action, user, at, old, row)])
+        audit.write(conn, [self._audit_row(case_id, action, user, at, old, row, extra)])
         if "published" in (before.status, new_status):
             self._bump(conn)
         return CaseRecord(new_case, new_status, before.created_at, at, user)
 
     @staticmethod
-    def _audit_row(case_id: str, action: str, user: str | None, at: Any, old: Any, new: Any) -> dict[str, Any]:
+    def _audit_row(case_id: str, action: str, user: str | None, at: Any, old: Any, new: Any,
+                   extra: dict[str, Any] | None = None) -> dict[str, Any]:
         def snap(r: Any) -> dict[str, Any] | None:
             if r is None:
                 return None
@@ -268,8 +401,11 @@ class CaseStore:
                 return audit.snapshot(r["status"], r["payload"])
             return audit.snapshot(r.status, payload_of(r.payload))
 
+        after = snap(new)
+        if after is not None and extra:
+            after = {**after, **extra}
         return {"kind": "case", "case_id": case_id, "action": action, "user": user, "at": at,
-                "before": snap(old), "after": snap(new)}
+                "before": snap(old), "after": after}
 
     # ---- bulk --------------------------------------------------------------------------------
 

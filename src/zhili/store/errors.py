@@ -19,6 +19,18 @@ class CaseNotFoundError(StoreError, LookupError):
         self.case_id = case_id
 
 
+class VersionNotFoundError(StoreError, LookupError):
+    """Restoring: no audit entry `entry_id` for this case."""
+
+    def __init__(self, case_id: str, entry_id: int) -> None:
+        super().__init__(f"案例“{case_id}”没有编号为 {entry_id} 的修改记录")
+        self.case_id, self.entry_id = case_id, entry_id
+
+
+class VersionUnusableError(StoreError, ValueError):
+    """Restoring: the entry holds no version (a deletion) or one today's rules refuse."""
+
+
 class UserExistsError(StoreError):
     def __init__(self, username: str, existing: str | None = None) -> None:
         if existing is None or existing == username:

@@ -22,7 +22,8 @@ TEMPLATE_DIR = HERE / "templates"
 
 RISK_CLASS = {"低": "risk-low", "中": "risk-mid", "高": "risk-high"}
 STATUS_LABELS = {"draft": "草稿", "published": "已发布"}
-ACTION_LABELS = {"create": "新建", "update": "修改", "status": "状态变更", "remove": "删除", "import": "导入"}
+ACTION_LABELS = {"create": "新建", "update": "修改", "status": "状态变更", "remove": "删除", "import": "导入",
+                 "restore": "恢复"}
 
 
 def _page_context(request: Request) -> dict[str, Any]:

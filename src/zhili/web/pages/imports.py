@@ -1,6 +1,10 @@
-"""批量导入: upload → per-row error report or preview (nothing saved) → confirm → one transaction."""
+"""批量导入: template download → upload → per-row error report or preview (nothing saved) →
+confirm → one transaction."""
 
 from __future__ import annotations
+
+import io
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -9,20 +13,48 @@ from starlette.datastructures import UploadFile
 
 from ...cases import Case
 from ...cases.errors import CaseFileError, field_label
-from ...cases.io import read_cases
+from ...cases.io import EXAMPLE_MARK, is_example, read_cases, write_template
+from ...cases.tabular import COLUMNS, LIST_HINT, REQUIRED
 from .. import uploads
 from ..deps import editor_form, gate, service
 from ..forms import FormError, text_field
 from ..templating import templates
-from .admin import review
+from .admin import after_write, review
 
 router = APIRouter(prefix="/admin")
 PREVIEW_ROWS = 200
 STATUSES = ("draft", "published")
+TEMPLATE_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                  "csv": "text/csv; charset=utf-8"}
 
 
 def _page(request: Request, status_code: int = 200, **ctx: object) -> Response:
-    return templates.TemplateResponse(request, "admin/import.html", ctx, status_code=status_code)
+    columns = [(zh, name in REQUIRED) for name, zh in COLUMNS]
+    return templates.TemplateResponse(request, "admin/import.html",
+                                      {"columns": columns, "list_hint": LIST_HINT, **ctx}, status_code=status_code)
+
+
+def _example_rows(cases: list[Case]) -> list[dict[str, object]]:
+    """The template's example row left in an uploaded file: refused, so it never becomes a case."""
+    return [{"row": None, "field": field_label("id"),
+             "reason": f"编号“{c.id}”是模板中的示例行（标题以“{EXAMPLE_MARK}”开头），不是真实案例；请删除这一行后重新上传"}
+            for c in cases if is_example(c)]
+
+
+@router.get("/import/template.{fmt}")
+def import_template(request: Request, fmt: str) -> Response:
+    """下载导入模板: the columns, one example row marked as such and (xlsx) the 说明 sheet."""
+    user = gate(request, "editor")
+    if isinstance(user, Response):
+        return user
+    if fmt not in TEMPLATE_TYPES:
+        return templates.TemplateResponse(request, "message.html", {
+            "title": "模板不存在", "message": "导入模板只有 .xlsx 和 .csv 两种。"}, status_code=404)
+    buf = io.BytesIO()
+    write_template(buf, fmt, next_id=service(request).store.cases.next_id())
+    name = quote(f"案例导入模板.{fmt}")
+    return Response(buf.getvalue(), media_type=TEMPLATE_TYPES[fmt], headers={
+        "Content-Disposition": f"attachment; filename=\"zhili-import-template.{fmt}\"; filename*=UTF-8''{name}"})
 
 
 def _errors(exc: CaseFileError) -> list[dict[str, object]]:
@@ -59,6 +91,9 @@ async def import_preview(request: Request) -> Response:
     except CaseFileError as exc:
         uploads.discard(pending)
         return _page(request, 422, errors=_errors(exc), filename=file.filename)
+    if examples := _example_rows(cases):
+        uploads.discard(pending)
+        return _page(request, 422, errors=examples, filename=file.filename)
     known = set(await run_in_threadpool(service(request).store.cases.ids))
     existing = {c.id for c in cases if c.id in known}
     return _page(request, preview=cases[:PREVIEW_ROWS], total=len(cases), existing=existing,
@@ -84,10 +119,13 @@ async def import_confirm(request: Request) -> Response:
         return _page(request, 422, error=str(exc))
     except CaseFileError as exc:  # the file changed on disk since the preview: report, save nothing
         return _page(request, 422, errors=_errors(exc), filename="")
+    if examples := _example_rows(cases):
+        return _page(request, 422, errors=examples, filename="")
     try:
         summary = await run_in_threadpool(service(request).store.cases.import_cases, cases, "upsert",
                                           user=user.username, status=status)
     except ValueError as exc:
         return _page(request, 422, error=f"导入失败，未保存任何案例：{exc}")
     uploads.discard(pending)
+    await after_write(request)
     return _page(request, done=str(summary), total=len(cases), status=status, filename=pending.filename)
