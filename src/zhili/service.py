@@ -192,8 +192,8 @@ class Service:
         changed = [c for c in map(self.store.cases.get, changed_ids) if c is not None]
         # small libraries are re-indexed exactly or rebuilt — never served from a delta whose
         # BM25 statistics drift from a rebuild's (see `Engine.updated`)
-        exact_only = (old.index is not None and old.settings.backend == "embedded"
-                      and len(hashes) < old.settings.exact_update_below)
+        exact_only = (old.index is not None and isinstance(old.index.cases, list)  # not the large layout
+                      and old.settings.backend == "embedded" and len(hashes) < old.settings.exact_update_below)
         try:
             return old.updated(changed, removed, exact_only=exact_only)
         except EmptyLibraryError:
