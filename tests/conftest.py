@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pg_drop import drop_database
+
 import json
 import os
 import uuid
@@ -56,8 +58,7 @@ def _fresh_pg_database(base_url: str) -> Iterator[str]:
         try:
             yield base.set(database=name).render_as_string(hide_password=False)
         finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            drop_database(admin, name)
     finally:
         admin.dispose()
 

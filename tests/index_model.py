@@ -9,6 +9,8 @@ answer must equal it: same ids in the same order, scores within `TOLERANCE`.
 
 from __future__ import annotations
 
+from pg_drop import drop_database
+
 import json
 import os
 import shutil
@@ -104,8 +106,7 @@ def fresh_database() -> Iterator[str]:
         try:
             yield base.set(database=name).render_as_string(hide_password=False)
         finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            drop_database(admin, name)
     finally:
         admin.dispose()
 

@@ -9,6 +9,8 @@ they do not depend on each other's order. The fuzzing module gets a database of 
 
 from __future__ import annotations
 
+from pg_drop import drop_database
+
 import os
 import uuid
 from collections.abc import Iterator
@@ -53,8 +55,7 @@ def fresh_database(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     try:
         yield make_url(base).set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        drop_database(admin, name)
         admin.dispose()
 
 
