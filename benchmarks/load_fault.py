@@ -281,7 +281,8 @@ def main() -> None:
         "errors_outside_window": len(errors_out), "errors_in_window": len(errors_in), "refused_4xx": len(refused),
         "search_p50_ms": round(statistics.median(searches) * 1000, 1) if searches else None,
         "search_p95_ms": round(q[18] * 1000, 1),
-        "acknowledged_writes": acked, "lost_writes": lost,
+        "writes_acknowledged": sum(1 for r in writes if 200 <= r[3] < 300),
+        "final_states_checked": acked, "lost_writes": lost,
         "rebuild_probes": probes, "rebuild_identical": same,
     }, ensure_ascii=False, indent=1))
     shutil.rmtree(home, ignore_errors=True)
