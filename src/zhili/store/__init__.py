@@ -21,6 +21,7 @@ from .errors import (
     StoreError,
     UserExistsError,
 )
+from .favorites import Favorite, FavoriteLimitError, FavoriteStore
 from .feedback import FeedbackEntry, FeedbackStore
 from .migrate import SchemaTooNewError
 from .queries import QueryLog, QueryRecord
@@ -44,7 +45,7 @@ def load_library(path: str | os.PathLike[str] | None = None) -> list[Case]:
 
 __all__ = [
     "ApiToken", "AuditEntry", "AuditLog", "CaseExistsError", "CaseNotFoundError", "CaseRecord", "CaseStore",
-    "DB_URL_ENV", "FeedbackEntry", "FeedbackStore", "ImportSummary", "LastAdminError", "QueryLog", "QueryNotFoundError",
+    "DB_URL_ENV", "Favorite", "FavoriteLimitError", "FavoriteStore", "FeedbackEntry", "FeedbackStore", "ImportSummary", "LastAdminError", "QueryLog", "QueryNotFoundError",
     "QueryRecord", "RuleVersion", "RuleVersions", "SchemaTooNewError", "SessionStore", "Store", "StoreError", "User",
     "UserExistsError", "UserStore", "default_url", "load_library", "make_engine",
 ]
