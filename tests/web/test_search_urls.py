@@ -210,7 +210,7 @@ def test_card_without_a_calibrated_match_shows_no_bar():
 
 
 def _search_page(answer, verdict: str, **ctx) -> str:
-    base = dict(answer=answer, verdict=verdict, q="今天天气不错", f={}, top=10, provinces=[], top_choices=(10,),
+    base = dict(answer=answer, verdict=verdict, message=answer.message, q="今天天气不错", f={}, top=10, provinces=[], top_choices=(10,),
                 user=None, csrf="t", path="/", can_edit=False, role_label="", filter_label="", qs="q=x",
                 unfiltered="", hl=Highlighter(()), starred=set(), query_id="")
     base.update(ctx)
@@ -224,8 +224,42 @@ def test_off_topic_gets_a_polite_answer_and_no_analysis():
     assert 'data-testid="result"' not in html and "待收集" not in html
 
 
+def test_empty_says_so_plainly_and_offers_the_search_without_filters():
+    from zhili.answer import NO_FIT_MESSAGE
+    from zhili.web.pages.search import verdict_message
+
+    answer = SimpleNamespace(results=[], message=NO_FIT_MESSAGE, candidates=0, no_fit=True, classification={},
+                             routing=None, risk=None, rule_trace=[], suggestions={}, lexicon_hits=[])
+    message = verdict_message(answer, "empty", filtered=True)
+    assert "以下为最接近的案例" not in message and "筛选条件" in message  # not the no-fit promise
+    html = _search_page(answer, "empty", message=message, unfiltered="/?q=x", f={"province": "西藏"})
+    assert 'data-testid="empty"' in html and 'href="/?q=x" data-testid="drop-filters"' in html
+    assert 'data-testid="export-docx"' not in html and 'data-testid="result"' not in html
+    answer.verdict, answer.message = "empty", "筛选后没有案例。"
+    assert verdict_message(answer, "empty", filtered=True) == "筛选后没有案例。"  # the engine's own words
+
+
 def test_verdict_is_read_from_the_engine_or_the_answer():
     assert verdict_of(SimpleNamespace(verdict="off_topic", results=[1], no_fit=False)) == "off_topic"
     assert verdict_of(SimpleNamespace(results=[], no_fit=True)) == "empty"
     assert verdict_of(SimpleNamespace(results=[1], no_fit=True)) == "no_fit"
     assert verdict_of(SimpleNamespace(results=[1], no_fit=False, verdict=None)) == "fit"
+
+
+def test_a_search_link_survives_the_login_when_search_needs_one(app_client):
+    from zhili.api import create_app
+    from zhili.api.settings import ApiSettings
+
+    _, service = app_client
+    with TestClient(create_app(service, ApiSettings(require_login_for_search=True))) as client:
+        # 522 characters of question: longer than a login form's `next` used to be allowed to be
+        link = "/?" + links.search_query(PROBLEM * 18, {"province": "上海", "year_from": "2018"})
+        r = client.get(link, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
+        form = client.get(r.headers["location"]).text
+        token = _csrf(form)
+        target = re.search(r'name="next" value="([^"]+)"', form).group(1)
+        r = client.post("/login", data={"username": "cadre", "password": PASSWORD, "csrf_token": token,
+                                        "next": target.replace("&amp;", "&")}, follow_redirects=False)
+        assert r.status_code == 303
+        assert parse_qs(urlsplit(r.headers["location"]).query) == parse_qs(urlsplit(link).query)

@@ -56,6 +56,17 @@ def verdict_of(answer: Answer) -> str:
     return "no_fit" if answer.no_fit else "fit"
 
 
+def verdict_message(answer: Answer, verdict: str, filtered: bool) -> str:
+    """What the verdict block says: the engine's own message when it gave a verdict; otherwise
+    (an engine without verdicts) a plain sentence for "empty" — its no-fit message would promise
+    "the closest cases below" with nothing below."""
+    if getattr(answer, "verdict", None) in VERDICT_KINDS and answer.message:
+        return answer.message
+    if verdict == "empty":
+        return "在当前筛选条件下，案例库中没有符合条件的案例。" if filtered else "案例库中没有可参考的案例。"
+    return answer.message
+
+
 def highlighter(request: Request) -> Highlighter:
     analyzer = service(request).engine().analyzer
     return Highlighter(analyzer.lexicon, stopwords=analyzer.lists.stopwords)
@@ -120,10 +131,11 @@ async def search_page(request: Request) -> Response:
     except EmptyLibraryError:
         return await _page(request, q=q, f=chosen, top=top, status_code=409,
                            error="案例库中还没有已发布的案例，请先导入并发布案例。")
+    verdict = verdict_of(answer)
     qs = search_query(None if qid else q, chosen, top, qid or None)
     unfiltered = search_url(None if qid else q, {}, top, qid or None) if chosen else ""
     return await _page(request, q=q, f=chosen, top=top, answer=answer, query_id=query_id,
-                       verdict=verdict_of(answer), qs=qs, unfiltered=unfiltered, hl=hl, starred=starred)
+                       verdict=verdict, message=verdict_message(answer, verdict, bool(chosen)), qs=qs, unfiltered=unfiltered, hl=hl, starred=starred)
 
 
 @router.post("/", response_class=HTMLResponse)
