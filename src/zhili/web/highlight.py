@@ -130,5 +130,3 @@ class Highlighter:
         return [m for m in matched if self.keep(m.term, title=True)]
 
 
-PLAIN = Highlighter((), generic=(), stopwords=())
-"""Marks every content word: for pages that have no engine at hand."""
