@@ -81,9 +81,9 @@ def filters_of(chosen: dict[str, str]) -> Filters:
         raise FormError([("筛选条件", m) for _, m in validation_messages(exc)]) from None
 
 
-def top_of(raw: str | None) -> int:
-    """How many cases to show (`top` in the URL): one of TOP_CHOICES, else the default."""
-    value = int_param(raw, DEFAULT_TOP)
+def top_of(raw: Any) -> int:
+    """How many cases to show (`top` in the URL or form): one of TOP_CHOICES, else the default."""
+    value = int_param(raw if isinstance(raw, str) else None, DEFAULT_TOP)
     return value if value in TOP_CHOICES else DEFAULT_TOP
 
 

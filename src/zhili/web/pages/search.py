@@ -85,6 +85,21 @@ async def _page(request: Request, **ctx: Any) -> HTMLResponse:
                                       status_code=status)
 
 
+async def _refused(request: Request, exc: Exception, **ctx: Any) -> HTMLResponse:
+    """The form again, with what was typed, saying why nothing was answered."""
+    if isinstance(exc, HTTPException):  # 429 from the anonymous budget
+        page = await _page(request, error=str(exc.detail), status_code=exc.status_code, **ctx)
+        page.headers.update(exc.headers or {})
+        return page
+    if isinstance(exc, EmptyLibraryError):
+        return await _page(request, error="案例库中还没有已发布的案例，请先导入并发布案例。", status_code=409,
+                           **ctx)
+    return await _page(request, error=str(exc), status_code=422, **ctx)
+
+
+REFUSALS = (HTTPException, FormError, QueryError, EmptyLibraryError)
+
+
 @router.get("/", response_class=HTMLResponse)
 async def search_page(request: Request) -> Response:
     """The blank form, or the results of the search the URL describes."""
@@ -98,11 +113,11 @@ async def search_page(request: Request) -> Response:
         except FormError:
             chosen = {}
         return await _page(request, f=chosen, top=top_of(params.get("top")))
-    q, chosen, top = "", {}, TOP
+    q, chosen, top, qid = "", {}, TOP, ""
     try:
         q, chosen = search_values(params)
         top = top_of(params.get("top"))
-        qid = "" if q else text_field(params, "qid", 64)  # type: ignore[arg-type]
+        qid = "" if q else text_field(params, "qid", 64)
         if qid:
             record = await run_in_threadpool(service(request).store.queries.get, qid)
             if record is None:
@@ -122,20 +137,15 @@ async def search_page(request: Request) -> Response:
         if user is not None and answer.results:
             starred = await run_in_threadpool(service(request).store.favorites.starred, user.id,
                                               [r.case_id for r in answer.results])
-    except HTTPException as exc:  # 429 from the budget: say so on the page, keep the text
-        page = await _page(request, q=q, f=chosen, top=top, error=str(exc.detail), status_code=exc.status_code)
-        page.headers.update(exc.headers or {})
-        return page
-    except (FormError, QueryError) as exc:
-        return await _page(request, q=q, f=chosen, top=top, error=str(exc), status_code=422)
-    except EmptyLibraryError:
-        return await _page(request, q=q, f=chosen, top=top, status_code=409,
-                           error="案例库中还没有已发布的案例，请先导入并发布案例。")
+    except REFUSALS as exc:
+        return await _refused(request, exc, q=q, f=chosen, top=top)
     verdict = verdict_of(answer)
+    # the link of these results (case pages carry it for their way back) and of the same question unfiltered
     qs = search_query(None if qid else q, chosen, top, qid or None)
     unfiltered = search_url(None if qid else q, {}, top, qid or None) if chosen else ""
-    return await _page(request, q=q, f=chosen, top=top, answer=answer, query_id=query_id,
-                       verdict=verdict, message=verdict_message(answer, verdict, bool(chosen)), qs=qs, unfiltered=unfiltered, hl=hl, starred=starred)
+    return await _page(request, q=q, f=chosen, top=top, answer=answer, query_id=query_id, verdict=verdict,
+                       message=verdict_message(answer, verdict, bool(chosen)), qs=qs, unfiltered=unfiltered,
+                       hl=hl, starred=starred)
 
 
 @router.post("/", response_class=HTMLResponse)
@@ -148,7 +158,7 @@ async def search(request: Request) -> Response:
     q, chosen, top = "", {}, TOP
     try:
         q, chosen = search_values(form)
-        top = top_of(form.get("top") if isinstance(form.get("top"), str) else None)
+        top = top_of(form.get("top"))
         if await csrf_problem(request):  # e.g. the session expired: keep what was typed
             return await _page(request, q=q, f=chosen, top=top, status_code=403,
                                error="页面已过期（CSRF 校验失败），已保留您的输入，请再次点击“智能匹配”。")
@@ -163,15 +173,8 @@ async def search(request: Request) -> Response:
             query_id, _ = await run_in_threadpool(
                 lambda: service(request).recommend(masked, top=top, filters=filters, user=username(user)))
             url = search_url(None, chosen, top, qid=query_id)
-    except HTTPException as exc:
-        page = await _page(request, q=q, f=chosen, top=top, error=str(exc.detail), status_code=exc.status_code)
-        page.headers.update(exc.headers or {})
-        return page
-    except (FormError, QueryError) as exc:
-        return await _page(request, q=q, f=chosen, top=top, error=str(exc), status_code=422)
-    except EmptyLibraryError:
-        return await _page(request, q=q, f=chosen, top=top, status_code=409,
-                           error="案例库中还没有已发布的案例，请先导入并发布案例。")
+    except REFUSALS as exc:
+        return await _refused(request, exc, q=q, f=chosen, top=top)
     return RedirectResponse(url, status_code=303)
 
 
@@ -186,7 +189,7 @@ async def _answer_for_export(request: Request) -> tuple[Answer, str | None] | Re
     try:
         q, chosen = search_values(form)
         filters = filters_of(chosen)
-        top = top_of(form.get("top") if isinstance(form.get("top"), str) else None)
+        top = top_of(form.get("top"))
         engine = await run_in_threadpool(service(request).engine)
         answer = await run_in_threadpool(engine.recommend, q, top_k=top, filters=filters)
     except (FormError, QueryError, EmptyLibraryError) as exc:
