@@ -1,4 +1,4 @@
-"""Write PNG screenshots of the main web pages to docs/screenshots/ (desktop 1366×768 + a phone).
+"""Write PNG screenshots of the main web pages to docs/screenshots/ (desktop 1366×768 + a 390×844 phone).
 
 Runs the real app on a temporary workspace (bundled library, SQLite), signs in as an editor,
 asks a few questions so the statistics have data, and photographs each page with Debian's
@@ -153,12 +153,25 @@ def main(out: Path) -> None:
             _shoot(page, out, "search-empty", full=False)
             _search(page, PROBLEM)
             _shoot(page, out, "search-results")
-            page.locator("[data-testid=result] h3 a").first.click()
+            _shoot(page, out, "search-results-top", full=False)
+            first = page.locator("[data-testid=result]").first
+            first.locator("[data-testid=why] summary").click()
+            first.locator("[data-testid=star]").click()
+            first.locator("[data-testid=star].on").wait_for()
+            page.click("[data-testid=analysis-summary]")
+            _shoot(page, out, "search-results-open")
+            page.locator("[data-testid=result] h3 a").nth(1).click()
             page.wait_for_selector("[data-testid=case-detail]")
             _shoot(page, out, "case-detail")
             page.goto(f"{url}/")
             _search(page, OTHERS[-1])
             _shoot(page, out, "search-no-fit", full=False)
+            page.goto(f"{url}/?q=加装电梯&province=西藏&domain=加装电梯")
+            _shoot(page, out, "search-zero", full=False)
+            page.goto(f"{url}/my/queries")
+            _shoot(page, out, "my-queries", full=False)
+            page.goto(f"{url}/my/favorites")
+            _shoot(page, out, "my-favorites", full=False)
             page.goto(f"{url}/admin/cases")
             _shoot(page, out, "admin-cases", full=False)
             page.goto(f"{url}/admin/cases/case-0034/edit")
@@ -176,12 +189,18 @@ def main(out: Path) -> None:
             page.context.close()
             _admin_shots(browser, url, out, service)
 
-            phone = _login(browser, url, viewport={"width": 375, "height": 812}, is_mobile=True,
+            phone = _login(browser, url, viewport={"width": 390, "height": 844}, is_mobile=True,
                            has_touch=True, device_scale_factor=2)
-            _search(phone, PROBLEM)
             _shoot(phone, out, "phone-search", full=False)
-            phone.evaluate("document.querySelector('.results').scrollIntoView()")
-            _shoot(phone, out, "phone-search-results", full=False)
+            _search(phone, PROBLEM)
+            _shoot(phone, out, "phone-search-results", full=False)  # the first case on the first screen
+            card = phone.locator("[data-testid=result]").first
+            card.locator("[data-more]").click()
+            card.locator("[data-testid=why] summary").click()
+            card.scroll_into_view_if_needed()
+            _shoot(phone, out, "phone-result-open", full=False)
+            phone.goto(f"{url}/my/queries")
+            _shoot(phone, out, "phone-my-queries", full=False)
             phone.context.close()
             browser.close()
     finally:

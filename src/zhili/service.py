@@ -22,6 +22,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -212,16 +213,24 @@ class Service:
 
     # ---------------------------------------------------------------- answering
     def recommend(self, text: str, top: int = 10, filters: Filters | dict | None = None,
-                  user: Any = None, use_rules: bool = True) -> tuple[str, Answer]:
+                  user: Any = None, use_rules: bool = True,
+                  repeat_window: timedelta | None = None) -> tuple[str, Answer]:
         """Answer a problem and log it (masked, by the store); returns (query id, answer).
+
+        `repeat_window`: when the same user asked the same thing within it (a page refreshed,
+        revisited or reopened from a link), that logged query's id is returned and nothing new
+        is logged.
 
         Raises QueryError / EmptyLibraryError from the engine and pydantic's ValidationError for
         bad filters — nothing is logged then.
         """
         filters = filters if isinstance(filters, Filters) else Filters.model_validate(filters or {})
         answer = self.engine().recommend(text, top_k=top, filters=filters, use_rules=use_rules)
-        query_id = self.store.queries.record(text, filters.model_dump(exclude_defaults=True), answer,
-                                             user=username_of(user))
+        logged = filters.model_dump(exclude_defaults=True)
+        name = username_of(user)
+        query_id = (self.store.queries.repeat_of(text, logged, name, repeat_window) if repeat_window else None)
+        if query_id is None:
+            query_id = self.store.queries.record(text, logged, answer, user=name)
         return query_id, answer
 
     def add_feedback(self, query_id: str, case_id: str, verdict: str, user: Any = None) -> int:

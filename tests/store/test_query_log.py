@@ -148,3 +148,33 @@ def test_one_store_is_shared_by_threads(store: Store) -> None:
     stats = store.queries.stats()
     assert (stats["total"], stats["no_fit"]) == (40, 20)
     assert store.feedback.summary()["helpful"] == 40
+
+
+def test_my_queries_are_per_user_masked_and_each_question_once(store: Store, engine: Engine) -> None:
+    answer = engine.recommend(RAW, top_k=3)
+    first = store.queries.record(RAW, {"province": ["浙江"]}, answer, user="cadre1")
+    store.queries.record(RAW, {"province": ["浙江"]}, answer, user="cadre1")  # asked again
+    other = store.queries.record(RAW, {}, answer, user="cadre1")  # same text, no filter: another question
+    store.queries.record("村里彩礼太高", {}, answer, user="cadre2")
+    mine = store.queries.by_user("cadre1")
+    assert [(q.text.startswith("小区加装电梯"), q.filters) for q in mine] == [(True, {}), (True, {"province": ["浙江"]})]
+    assert mine[0].id == other and mine[1].id != first  # the newest of the repeats
+    assert all(PHONE not in q.text for q in mine)
+    assert [q.text for q in store.queries.by_user("cadre2")] == ["村里彩礼太高"]
+    assert store.queries.by_user("nobody") == []
+
+
+def test_a_repeat_within_the_window_is_found(store: Store, engine: Engine) -> None:
+    from datetime import timedelta
+
+    answer = engine.recommend(RAW, top_k=3)
+    qid = store.queries.record(RAW, {"province": ["浙江"], "year_from": 2020}, answer, user="cadre1")
+    window = timedelta(minutes=30)
+    assert store.queries.repeat_of(RAW, {"province": ["浙江"], "year_from": 2020}, "cadre1", window) == qid
+    assert store.queries.repeat_of(RAW, {"province": ["浙江"]}, "cadre1", window) is None  # other filters
+    assert store.queries.repeat_of(RAW, {"province": ["浙江"], "year_from": 2020}, "cadre2", window) is None
+    assert store.queries.repeat_of(RAW, {"province": ["浙江"], "year_from": 2020}, None, window) is None
+    assert store.queries.repeat_of(RAW + "。", {"province": ["浙江"], "year_from": 2020}, "cadre1", window) is None
+    with store.engine.begin() as conn:  # an hour ago: outside the window
+        conn.execute(text("UPDATE query_log SET created_at = :t"), {"t": now() - timedelta(hours=1)})
+    assert store.queries.repeat_of(RAW, {"province": ["浙江"], "year_from": 2020}, "cadre1", window) is None

@@ -16,6 +16,7 @@ def search(page, site, text: str) -> None:
     page.fill("textarea[name=q]", text)
     page.click("[data-testid=search]")
     page.wait_for_selector("[data-testid=analysis]")
+    assert "/?q=" in page.url  # the results have a link of their own
 
 
 def test_search_shows_explained_results(browser, site, viewer_page):
@@ -24,11 +25,17 @@ def test_search_shows_explained_results(browser, site, viewer_page):
     cards = page.locator("[data-testid=result]")
     assert cards.count() == 10
     first = cards.first
-    # matched terms are highlighted inside the case text and listed under 匹配依据
-    assert first.locator("dd mark.hit").count() > 0
+    # matched terms are highlighted inside the case text and listed under 详情
+    assert first.locator(".texts mark.hit").count() > 0
+    first.locator("[data-testid=why] summary").click()
     why = first.locator("[data-testid=why]").inner_text()
     assert "命中词" in why and "加装电梯" in why
     assert "规则加分" in why and "领域加分" in why  # rules that fired, with their reasons
+    # the analysis is one line until 展开
+    routing = page.locator("[data-testid=routing]")
+    assert not routing.is_visible()
+    page.click("[data-testid=analysis-summary]")
+    assert routing.is_visible()
     # the answer-level panel shows what the engine decided for this problem
     expected = site.service.engine().recommend(PROBLEM, top_k=10)
     assert [c.get_attribute("data-case") for c in cards.all()] == [r.case_id for r in expected.results]
@@ -80,7 +87,7 @@ def test_case_detail_with_similar_cases(site, viewer_page):
     first = page.locator("[data-testid=result]").first
     case_id, title = first.get_attribute("data-case"), first.locator("h3 a").inner_text()
     first.locator("h3 a").click()
-    page.wait_for_url(re.compile(rf".*/cases/{case_id}$"))
+    page.wait_for_url(re.compile(rf".*/cases/{case_id}\?q=.*"))
     detail = page.locator("[data-testid=case-detail]")
     assert detail.locator("h1").inner_text() == title
     assert "问题" in detail.inner_text() and "做法" in detail.inner_text()

@@ -23,6 +23,7 @@ from .errors import (
     VersionNotFoundError,
     VersionUnusableError,
 )
+from .favorites import Favorite, FavoriteLimitError, FavoriteStore
 from .feedback import FeedbackEntry, FeedbackStore
 from .migrate import SchemaTooNewError
 from .queries import QueryLog, QueryRecord
@@ -46,8 +47,9 @@ def load_library(path: str | os.PathLike[str] | None = None) -> list[Case]:
 
 __all__ = [
     "ApiToken", "AuditEntry", "AuditLog", "CaseExistsError", "CaseNotFoundError", "CaseRecord", "CaseStore",
-    "DB_URL_ENV", "FeedbackEntry", "FeedbackStore", "ImportSummary", "LastAdminError", "QueryLog", "QueryNotFoundError",
-    "QueryRecord", "RuleVersion", "RuleVersions", "SchemaTooNewError", "SessionStore", "StatusSummary", "Store", "StoreError",
-    "User", "UserExistsError", "UserStore", "VersionNotFoundError", "VersionUnusableError", "default_url",
+    "DB_URL_ENV", "Favorite", "FavoriteLimitError", "FavoriteStore", "FeedbackEntry", "FeedbackStore",
+    "ImportSummary", "LastAdminError", "QueryLog", "QueryNotFoundError", "QueryRecord", "RuleVersion",
+    "RuleVersions", "SchemaTooNewError", "SessionStore", "StatusSummary", "Store", "StoreError", "User",
+    "UserExistsError", "UserStore", "VersionNotFoundError", "VersionUnusableError", "default_url",
     "load_library", "make_engine",
 ]

@@ -130,6 +130,36 @@ class QueryLog:
     def recent(self, limit: int = 100) -> list[QueryRecord]:
         return self._records(query_table.c.id.is_not(None), max(1, min(int(limit), 10_000)))
 
+    def by_user(self, user: str, limit: int = 50) -> list[QueryRecord]:
+        """A user's recent questions (我的查询), newest first, each text + filters only once."""
+        check_name(user, "用户名", required=True)
+        limit = max(1, min(int(limit), 1_000))
+        out: list[QueryRecord] = []
+        seen: set[tuple[str, str]] = set()
+        for r in self._records(query_table.c.user == user, limit * 5):
+            key = (r.text, json.dumps(r.filters, ensure_ascii=False, sort_keys=True))
+            if key not in seen:
+                seen.add(key)
+                out.append(r)
+        return out[:limit]
+
+    def repeat_of(self, text: str, filters: Any, user: str | None, within: timedelta) -> str | None:
+        """The id of the same question (same masked text and filters, same user or both
+        anonymous) logged in the last `within`, else None: a refresh, the back button or a
+        shared link opened twice is not a new question for the statistics."""
+        from ..privacy import mask
+
+        masked = mask(text)[:MAX_TEXT]
+        if hasattr(filters, "model_dump"):
+            filters = filters.model_dump(mode="json")
+        filters = _masked(json.loads(json.dumps(filters or {}, ensure_ascii=False, default=str)), mask)
+        q = query_table
+        who = q.c.user == user if user else q.c.user.is_(None)
+        for r in self._records(who & (q.c.created_at >= now() - within) & (q.c.text == masked), 20):
+            if r.filters == filters:
+                return r.id
+        return None
+
     def no_fit(self, limit: int = 100) -> list[QueryRecord]:
         """Queries the library could not answer well, newest first: what cases to collect next."""
         return self._records(query_table.c.no_fit.is_(True), max(1, min(int(limit), 10_000)))

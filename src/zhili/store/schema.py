@@ -163,6 +163,16 @@ feedback_table = Table(
     CheckConstraint("verdict IN ('adopted', 'helpful', 'irrelevant')", name="ck_feedback_verdict"),
 )
 
+favorites_table = Table(
+    "favorites",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    # no FK to cases: a withdrawn or deleted case stays on the list, marked, until its owner removes it
+    Column("case_id", String(64), primary_key=True),
+    Column("created_at", When, nullable=False),
+    Index("ix_favorites_user_created", "user_id", "created_at"),
+)
+
 rule_versions_table = Table(
     "rule_versions",
     metadata,

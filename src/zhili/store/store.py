@@ -7,6 +7,7 @@ from sqlalchemy.engine import URL
 
 from .audit import AuditLog
 from .case_store import CaseStore
+from .favorites import FavoriteStore
 from .feedback import FeedbackStore
 from .queries import QueryLog
 from .rule_versions import RuleVersions
@@ -30,6 +31,7 @@ class Store:
         self.users = UserStore(engine)
         self.sessions = SessionStore(engine)
         self.feedback = FeedbackStore(engine)
+        self.favorites = FavoriteStore(engine)
         self.queries = QueryLog(engine)
         self.rule_versions = RuleVersions(engine)
 

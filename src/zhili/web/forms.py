@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -17,6 +18,10 @@ from ..cases.tabular import REQUIRED, parse_list, parse_year
 from ..retrieval.filters import Filters
 
 FILTER_FIELDS = ("province", "level", "domain", "leadership")
+YEAR_FIELDS = {"year_from": "起始年份", "year_to": "截止年份"}
+SEARCH_FIELDS = (*FILTER_FIELDS, *YEAR_FIELDS)
+TOP_CHOICES = (10, 20, 50)
+DEFAULT_TOP = 10
 MAX_QUERY = 20_000
 
 
@@ -47,18 +52,41 @@ def int_param(raw: str | None, default: int) -> int:
         return default
 
 
-def search_values(form: FormData) -> tuple[str, dict[str, str]]:
-    """The problem text and the one-value-per-filter dict the form shows back."""
+def search_values(form: Mapping[str, Any]) -> tuple[str, dict[str, str]]:
+    """The problem text and the one-value-per-filter dict the form shows back (a posted form or
+    the search URL's query parameters)."""
     q = text_field(form, "q", MAX_QUERY)
-    chosen = {k: text_field(form, k, 50) for k in FILTER_FIELDS}
+    chosen = {k: text_field(form, k, 50) for k in SEARCH_FIELDS}
+    for k in YEAR_FIELDS:  # "２０１８年" → "2018" (what the link and the box show); junk stays for the error
+        year = _year_text(chosen[k])
+        chosen[k] = year if re.fullmatch(r"\d{4}", year) else chosen[k]
     return q, {k: v for k, v in chosen.items() if v}
 
 
+def _year_text(raw: str) -> str:
+    return unicodedata.normalize("NFKC", raw).strip().removesuffix("年").strip()
+
+
+def year_value(raw: str, label: str) -> int:
+    """A four-digit year as typed (full-width digits too), 1900–2100."""
+    value = _year_text(raw)
+    if not re.fullmatch(r"\d{4}", value) or not 1900 <= int(value) <= 2100:
+        raise FormError([(label, f"应为 1900–2100 之间的四位年份（例如 2020），收到“{raw}”")])
+    return int(value)
+
+
 def filters_of(chosen: dict[str, str]) -> Filters:
+    years = {k: year_value(chosen[k], label) for k, label in YEAR_FIELDS.items() if chosen.get(k)}
     try:
-        return Filters(**{k: [v] for k, v in chosen.items()})
+        return Filters(**{k: [chosen[k]] for k in FILTER_FIELDS if chosen.get(k)}, **years)
     except ValidationError as exc:
         raise FormError([("筛选条件", m) for _, m in validation_messages(exc)]) from None
+
+
+def top_of(raw: Any) -> int:
+    """How many cases to show (`top` in the URL or form): one of TOP_CHOICES, else the default."""
+    value = int_param(raw if isinstance(raw, str) else None, DEFAULT_TOP)
+    return value if value in TOP_CHOICES else DEFAULT_TOP
 
 
 CASE_TEXT_LIMITS = {"id": 64, "title": 500, "province": 50, "city": 50, "district": 50, "level": 20,

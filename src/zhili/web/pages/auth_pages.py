@@ -35,7 +35,7 @@ async def login(request: Request) -> Response:
         password = form.get("password")  # not stripped: spaces may be part of a password
         if not isinstance(password, str) or len(password) > 256:
             raise FormError([("密码", "格式不正确")])
-        target = _safe_next(text_field(form, "next", 500) or "/")
+        target = _safe_next(text_field(form, "next", 8_000) or "/")  # a search link can be long
         # authenticate() rate-limits failures per client and name
         user = await run_in_threadpool(auth().authenticate, request, name, password)
     except FormError as exc:

@@ -10,6 +10,7 @@ from ...answer import Result
 from ...cases import Case
 from ...engine import EmptyLibraryError, QueryError
 from ..deps import has_role, reader, service
+from ..links import carried
 from ..templating import templates
 
 router = APIRouter()
@@ -41,5 +42,10 @@ async def case_detail(request: Request, case_id: str) -> Response:
     similar = await run_in_threadpool(similar_cases, request, record.case)
     votes = (await run_in_threadpool(service(request).store.feedback.summary, case_id)
              if has_role(user, "editor") else None)
+    starred = bool(user is not None and await run_in_threadpool(
+        service(request).store.favorites.starred, user.id, [case_id]))
+    # the search that led here (its parameters ride along on the link): the breadcrumb goes back to it
+    back = carried(request.query_params)
     return templates.TemplateResponse(request, "case.html", {"record": record, "case": record.case,
-                                                             "similar": similar, "votes": votes})
+                                                             "similar": similar, "votes": votes,
+                                                             "starred": starred, "back": back})
