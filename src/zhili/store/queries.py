@@ -42,8 +42,9 @@ OFF_TOPIC = "off_topic"  # Answer.verdict of a text that is no governance proble
 BACKLOG_LABELS = {"open": "待收集", "added": "已补充", "dropped": "不处理"}
 MAX_BACKLOG = 10_000  # items listed or exported at once
 # a masked run ("138****5678", "张**") with the label before it: who asked is not what was asked
-_MASKED = re.compile(r"(?:联系电话|联系方式|电话号码|电话|手机号码|手机号|手机|身份证号码|身份证号|身份证|号码)?"
-                     r"[:：]?\s*[0-9a-z]*\*+[0-9a-z]*")
+_MASKED = re.compile(r"(?:来电人|来电者|联系人|报告人|姓名)?[:：]?"
+                     r"(?:联系电话|联系方式|电话号码|电话|手机号码|手机号|手机|身份证号码|身份证号|身份证|号码)?"
+                     r"[:：]?\s*[0-9a-z\u4e00-\u9fff]?[0-9a-z]*\*+[0-9a-z]*")
 
 
 def normalise(text: str) -> str:
