@@ -160,12 +160,13 @@ class QueryLog:
             raise ValueError("查询文本必须是字符串")
         check_name(user, "用户名")
         masked = mask(text)[:MAX_TEXT]
-        verdict = getattr(answer, "verdict", None)
+        verdict = getattr(answer, "verdict", None)  # "fit" / "no_fit" / "off_topic" / "empty" where the engine says
+        verdict = getattr(verdict, "value", verdict)  # a str Enum as its value
         if hasattr(filters, "model_dump"):  # a zhili.retrieval.filters.Filters
             filters = filters.model_dump(mode="json")
         filters = _masked(json.loads(json.dumps(filters or {}, ensure_ascii=False, default=str)), mask)
         at = now()
-        day = at.date().isoformat()
+        day = at.date().isoformat()  # UTC: the column predates time zones; statistics use local_day(created_at)
         qid = uuid.uuid4().hex
         row = {"id": qid, "created_at": at, "day": day, "user": user, "text": masked, "filters": filters,
                "province": _one(filters.get("province"), "多个省份"), "level": _one(filters.get("level"), "多个层级"),
