@@ -29,7 +29,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
 
 
 @pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
+def store(db_url: str, zhili_home: Path) -> Iterator[Store]:  # own workspace: default [site] timezone
     with Store.open(db_url, seed=False) as s:
         yield s
 
