@@ -265,11 +265,10 @@ def _rule_citations(rows: list[dict[str, Any]]) -> list[Citation]:
     grouped: dict[tuple[str, str], list[str]] = {}
     for t in rows:
         pack = str(t.get("pack") or t.get("pack_id") or "规则")
-        key = (pack, str(t.get("table") or ""))
+        ids = grouped.setdefault((pack, str(t.get("table") or "")), [])
         row = str(t.get("row_id") or "")
-        if row and row not in grouped.setdefault(key, []):
-            grouped[key].append(row)
-        grouped.setdefault(key, [])
+        if row and row not in ids:
+            ids.append(row)
     return [Citation("rule", clean(f"{pack}/{table}/{'、'.join(rows_)}".rstrip("/")))
             for (pack, table), rows_ in grouped.items()]
 
