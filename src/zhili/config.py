@@ -1,7 +1,9 @@
 """Settings: where the workspace lives and the tuned matching weights.
 
 Everything has a default that works on a fresh install; deployments override through
-environment variables (ZHILI_HOME, ZHILI_EMBEDDER, ZHILI_RULES_DIR) or a `zhili.toml` in ZHILI_HOME.
+environment variables (ZHILI_HOME, ZHILI_EMBEDDER, ZHILI_RULES_DIR) or a `zhili.toml` in ZHILI_HOME:
+`[match]` (MatchSettings), `[site]` (time zone), `[brief]` (the 决策参考's 编发单位 and 版头) and
+`[api]` (zhili.api.settings).
 """
 
 from __future__ import annotations
@@ -9,8 +11,10 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 DATA_DIR = Path(str(resources.files("zhili") / "data"))
 BUNDLED_CASES = DATA_DIR / "cases.jsonl"
@@ -85,3 +89,92 @@ class MatchSettings:
             if settings.backend not in ("embedded", "milvus"):
                 raise ValueError(f"{cfg}: [match] backend 应为 embedded 或 milvus，收到“{settings.backend}”")
         return settings
+
+
+def settings_file() -> Path:
+    """$ZHILI_HOME/zhili.toml (it may not exist: every setting has a default)."""
+    return Path(os.environ.get("ZHILI_HOME") or Path.home() / ".zhili") / "zhili.toml"
+
+
+@lru_cache(maxsize=8)
+def _parsed(path: str, _stamp: tuple[int, int, int]) -> dict[str, Any]:
+    """The file's TOML, read again only when its modification time or size changes."""
+    cfg = Path(path)
+    try:
+        return tomllib.loads(cfg.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{cfg}: 设置文件格式错误（{exc}）") from exc
+
+
+def read_section(name: str) -> tuple[Path, dict[str, Any]]:
+    """([file], the `[name]` table of zhili.toml or {}); cheap to call per request (cached by mtime)."""
+    cfg = settings_file()
+    try:
+        st = cfg.stat()
+    except OSError:
+        return cfg, {}
+    data = _parsed(str(cfg), (st.st_ino, st.st_mtime_ns, st.st_size)).get(name, {})
+    if not isinstance(data, dict):
+        raise ValueError(f"{cfg}: [{name}] 应为一个设置表")
+    return cfg, data
+
+
+def _apply(settings: Any, section: str) -> Any:
+    """Override a dataclass's defaults with `[section]`: unknown keys and wrong types are errors."""
+    cfg, data = read_section(section)
+    known = {f.name for f in fields(settings)}
+    unknown = set(data) - known
+    if unknown:
+        raise ValueError(f"{cfg}: [{section}] 中有未知设置 {sorted(unknown)}")
+    for key, value in data.items():
+        expected = type(getattr(settings, key))
+        if type(value) is not expected:
+            raise ValueError(f"{cfg}: [{section}] {key} 应为 {expected.__name__}，收到 {value!r}")
+        setattr(settings, key, value)
+    try:
+        settings.check()
+    except ValueError as exc:
+        raise ValueError(f"{cfg}: [{section}] {exc}") from exc
+    return settings
+
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+
+@dataclass
+class SiteSettings:
+    """`[site]`: how this deployment shows things to people. Times are stored in UTC and shown in
+    `timezone` everywhere (pages, statistics' daily buckets, the brief, the CLI)."""
+
+    timezone: str = DEFAULT_TIMEZONE  # an IANA name: "Asia/Shanghai", "Asia/Urumqi", "UTC" …
+
+    def check(self) -> None:
+        from .localtime import zone_named
+
+        zone_named(self.timezone)
+
+    @classmethod
+    def load(cls) -> "SiteSettings":
+        return _apply(cls(), "site")
+
+
+@dataclass
+class BriefSettings:
+    """`[brief]`: what the 决策参考 says about who issues it (set once per deployment)."""
+
+    issuer: str = ""  # 编发单位, printed "××街道办事处　编" in the masthead; "" prints only the date
+    masthead: str = "决策参考"  # the red 版头, e.g. "××区基层治理决策参考"
+    footer: str = "本材料依据公开实践案例和规则研判整理，仅供决策参考"
+
+    def check(self) -> None:
+        limits = {"issuer": 40, "masthead": 20, "footer": 80}
+        for name, limit in limits.items():
+            value = getattr(self, name)
+            if any(ord(ch) < 32 for ch in value) or len(value) > limit:
+                raise ValueError(f"{name} 应为一行文字，不超过 {limit} 个字符，收到 {value!r}")
+        if not self.masthead.strip():
+            raise ValueError("masthead 不能为空")
+
+    @classmethod
+    def load(cls) -> "BriefSettings":
+        return _apply(cls(), "brief")

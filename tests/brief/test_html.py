@@ -12,7 +12,7 @@ from lxml import html as lxml_html
 
 from zhili.answer import Answer
 from zhili.brief import build_html
-from zhili.brief.content import FOOTER_NOTE, NO_FIT_TITLE, SECTION_TITLES, SOURCES_TITLE
+from zhili.brief.content import FOOTER_NOTE, NO_FIT_TITLE, SECTION_TITLES, SOURCES_TITLE, build_brief, cn_number
 from zhili.cases import Source
 
 
@@ -27,7 +27,7 @@ def _text(el: lxml_html.HtmlElement) -> str:
 
 @pytest.fixture(scope="module")
 def page(answer: Answer) -> str:
-    return build_html(answer, author="某某街道办事处")
+    return build_html(answer, issuer="某某街道办事处")
 
 
 def test_same_sections_and_cases_as_the_word_brief(answer: Answer, page: str) -> None:
@@ -41,9 +41,15 @@ def test_same_sections_and_cases_as_the_word_brief(answer: Answer, page: str) ->
         if r.source.url:
             assert r.source.url in hrefs
     body = _text(tree.body)
-    assert f"牵头单位：{answer.routing.lead}" in body and FOOTER_NOTE in body
-    assert [_text(h) for h in tree.xpath("//section[@id='dimensions']//h3")] == [
-        "（一）政治引领", "（二）组织引领", "（三）能力引领", "（四）机制引领"]
+    assert FOOTER_NOTE in body and "某某街道办事处 编" in body and "zhili" not in body
+    advice = _text(tree.xpath("//section[@id='advice']")[0])
+    assert f"由{answer.routing.lead}牵头" in advice
+    # the same 综合建议 as the Word file, each statement with its source
+    brief = build_brief(answer, issuer="某某街道办事处")
+    assert [_text(p) for p in tree.xpath("//section[@id='advice']/p")] == [
+        " ".join((f"（{cn_number(i)}）{a.heading}。" + "".join(st.sentence for st in a.statements)).split())
+        for i, a in enumerate(brief.advice, start=1)]
+    assert len(tree.xpath("//section[@id='advice']//cite")) == sum(len(a.statements) for a in brief.advice)
 
 
 def test_problem_text_is_masked_and_escaped(page: str, personal: tuple[str, ...]) -> None:
@@ -51,15 +57,15 @@ def test_problem_text_is_masked_and_escaped(page: str, personal: tuple[str, ...]
         assert secret not in page
     tree = _tree(page)
     assert tree.xpath("//script") == []
-    problem = _text(tree.xpath("//section[@id='problem']")[0])
-    assert "138****5678" in problem and "<script>alert('x')</script>" in problem
-    assert "&lt;script&gt;" in page
+    problem = _text(tree.xpath("//section[@id='problem']/p")[0])
+    assert problem == "老旧小区想加装电梯，一楼住户坚决反对，协商了几次都没结果。"  # masked, cleaned
+    assert "alert(" not in page
 
 
 def test_hostile_title_author_and_source_url(answer: Answer) -> None:
     evil = '"><img src=x onerror=alert(1)>'
     bad = answer.results[0].model_copy(update={"title": evil, "source": Source(title=evil, url="javascript:alert(1)")})
-    page = build_html(answer.model_copy(update={"results": [bad]}), title=evil, author=evil)
+    page = build_html(answer.model_copy(update={"results": [bad]}), title=evil, author=evil, issuer=evil)
     tree = _tree(page)
     assert tree.xpath("//img") == [] and tree.xpath("//@onerror") == []
     assert all(not (a.get("href") or "").startswith("javascript") for a in tree.iter("a"))

@@ -8,7 +8,7 @@ from sqlalchemy import inspect, text
 
 from zhili.cases import Case
 from zhili.store import Store, migrate
-from zhili.store.schema import make_engine
+from zhili.store.schema import SCHEMA_VERSION, make_engine
 from zhili.store.users import _hasher, token_hash
 
 AT = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
@@ -49,7 +49,7 @@ def test_a_0002_database_upgrades_with_its_users_tokens_and_audit(db_url: str, b
         assert old is not None and old.username == "admin"
         assert users.tokens(1)[0].expires_at is None  # issued before expiry existed: still valid
         assert [e.kind for e in store.audit.history(bundled_cases[0].id)] == ["case"]
-        assert store.cases.meta("schema_version") == "3"
+        assert store.cases.meta("schema_version") == str(SCHEMA_VERSION)
 
 
 def test_0003_downgrades_to_0002_and_back(db_url: str) -> None:

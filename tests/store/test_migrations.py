@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from zhili.cases import Case
 from zhili.store import CaseStore, SchemaTooNewError, Store, migrate
-from zhili.store.schema import metadata
+from zhili.store.schema import SCHEMA_VERSION, metadata
 
 # The DDL zhili 0.1 emitted through metadata.create_all (before migrations existed), per dialect.
 OLD_DDL = {
@@ -73,7 +73,7 @@ def test_old_database_is_stamped_then_upgraded_keeping_every_case(db_url: str, b
         rec = store.cases.get_record(old[0].id)
         assert rec is not None and rec.status == "published"
         assert rec.created_at == rec.updated_at == OLD_TIME and rec.updated_by is None
-        assert store.cases.meta("schema_version") == "3"
+        assert store.cases.meta("schema_version") == str(SCHEMA_VERSION) == "4"
         assert store.cases.library_hash()[:16] == _index_hash(old)  # same fingerprint as before migration
         # facet columns were filled from the payloads, so listing works on migrated rows
         page, total = store.cases.page(province=old[0].province)

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import text, update
 
 from zhili.answer import Answer, Result
 from zhili.engine import Engine
 from zhili.store import QueryNotFoundError, Store
-from zhili.store.clock import now
+from zhili.store.schema import query_table
+from zhili import localtime
 
 PHONE, ID_CARD = "13812345678", "110105199001011234"
 RAW = f"小区加装电梯，一楼住户反对，联系电话{PHONE}，身份证{ID_CARD}"
@@ -27,7 +29,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
 
 
 @pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
+def store(db_url: str, zhili_home: Path) -> Iterator[Store]:  # own workspace: default [site] timezone
     with Store.open(db_url, seed=False) as s:
         yield s
 
@@ -81,13 +83,13 @@ def test_stats_give_the_same_numbers_on_both_databases(store: Store) -> None:
     ]
     ids = [q.record(f"问题{i}", f, _answer(d, nf)) for i, (d, f, nf) in enumerate(log)]
     with store.engine.begin() as conn:  # one query from long ago falls outside a 30-day window
-        conn.execute(text("UPDATE query_log SET day = '2020-01-01' WHERE id = :i"), {"i": ids[2]})
-        conn.execute(text("UPDATE query_domains SET day = '2020-01-01' WHERE query_id = :i"), {"i": ids[2]})
-    today = now().date().isoformat()
+        conn.execute(update(query_table).where(query_table.c.id == ids[2])
+                     .values(created_at=datetime(2020, 1, 1, 3, 0, tzinfo=timezone.utc)))
+    today = localtime.today().isoformat()
     stats = q.stats(days=30)
     assert stats.pop("since") <= today
     assert stats == {
-        "days": 30, "total": 4, "no_fit": 2,
+        "days": 30, "timezone": "Asia/Shanghai", "total": 4, "no_fit": 2,
         "by_domain": [{"domain": "加装电梯", "count": 3, "no_fit": 2},
                       {"domain": "垃圾分类", "count": 1, "no_fit": 0},
                       {"domain": "物业管理", "count": 1, "no_fit": 1},

@@ -38,6 +38,6 @@ def render_html(brief: Brief) -> str:
 
 
 def build_html(answer: Answer, *, title: str | None = None, author: str | None = None,
-               generated_at: datetime | None = None) -> str:
-    """A printable HTML 决策参考 for an answer (problem text masked)."""
-    return render_html(build_brief(answer, title=title, author=author, generated_at=generated_at))
+               issuer: str | None = None, generated_at: datetime | None = None) -> str:
+    """A printable HTML 决策参考 for an answer (problem text masked); `issuer` as in `build_docx`."""
+    return render_html(build_brief(answer, title=title, author=author, issuer=issuer, generated_at=generated_at))

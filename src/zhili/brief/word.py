@@ -1,8 +1,9 @@
 """The brief as a Word document laid out like a government 决策参考 (GB/T 9704 conventions).
 
-A4, margins 37/35/28/26 mm; red 版头 and rule; title 方正小标宋简体 2号; 一级标题 黑体 3号,
-二级标题 楷体_GB2312 3号, body 仿宋_GB2312 3号 at a fixed 28 pt line pitch; page number
-"— n —" and the provenance note in the footer.
+A4, margins 37/35/28/26 mm; red 版头 (`[brief] masthead`) and rule, 编发单位 and date under it;
+title 方正小标宋简体 2号; 一级标题 黑体 3号, 二级标题 楷体_GB2312 3号, body 仿宋_GB2312 3号 at a fixed
+28 pt line pitch; 综合建议's sources and the source list in 4号; page number "— n —" and the
+provenance note in the footer.
 
 Chinese fonts must be named in `w:eastAsia`: Word picks the font for Han characters from that
 attribute, so setting only `font.name` (ascii/hAnsi) would print the body in the theme's font.
@@ -26,7 +27,7 @@ from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
 from ..answer import Answer
-from .content import Brief, CaseEntry, build_brief, cn_number
+from .content import Advice, Brief, CaseEntry, build_brief, cn_number
 from .ooxml import add_border, add_field, add_hyperlink, declare_fallbacks, set_default_fonts, set_east_asia
 
 # Fonts for Han characters; FALLBACKS names the substitute Word/WPS use when one is missing.
@@ -43,6 +44,9 @@ SIZE_4 = Pt(14)  # 四号
 SIZE_5 = Pt(10.5)  # 五号
 SIZE_XIAOCHU = Pt(36)  # 小初
 LINE_PITCH = Pt(28)
+SMALL_PITCH = Pt(22)  # 4号 lines (case metadata)
+SIZE_XIAOSI = Pt(12)  # 小四: the source list
+SOURCE_PITCH = Pt(18)
 INDENT_2_CHARS = Pt(32)
 RED = RGBColor(0xFF, 0x00, 0x00)
 LINK_BLUE = RGBColor(0x1F, 0x4E, 0x9E)
@@ -139,13 +143,13 @@ def _masthead(doc: DocxDocument, brief: Brief) -> None:
     head.alignment = WD_ALIGN_PARAGRAPH.CENTER
     head.paragraph_format.first_line_indent = Pt(0)
     head.paragraph_format.line_spacing = Pt(48)
-    _run(head, "决策参考", TITLE_FONT, SIZE_XIAOCHU, bold=True, color=RED)
+    size = SIZE_XIAOCHU if len(brief.masthead) <= 8 else SIZE_2  # a long 版头 still fits one line
+    _run(head, brief.masthead, TITLE_FONT, size, bold=True, color=RED)
     meta = _para(doc)
     meta.paragraph_format.first_line_indent = Pt(0)
     meta.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _run(meta, f"{brief.author}　编　　　　{brief.date}", FANGSONG, SIZE_3)
+    _run(meta, brief.issue_line, FANGSONG, SIZE_3)
     add_border(meta, ("bottom",), "FF0000", 18)
-    _para(doc)
 
 
 def _no_fit(doc: DocxDocument, brief: Brief) -> None:
@@ -160,38 +164,56 @@ def _no_fit(doc: DocxDocument, brief: Brief) -> None:
 
 
 def _case(doc: DocxDocument, n: int, e: CaseEntry) -> None:
-    h = _para(doc, f"（{cn_number(n)}）{e.title}", STYLE_H2)
+    h = _para(doc, f"案例{n}　{e.title}", STYLE_H2)
+    h.paragraph_format.keep_with_next = True
     if e.weak:
         _run(h, "（弱匹配）", KAITI, SIZE_3, color=RED)
-    _para(doc, e.meta)
-    _labelled(doc, "主要做法", e.practice or "来源未详述")
-    _labelled(doc, "成效", "；".join(e.outcomes) + "。" if e.outcomes else "来源未列出量化成效。")
-    if e.mechanisms:
-        _labelled(doc, "机制", e.mechanisms)
-    if e.actors:
-        _labelled(doc, "参与主体", e.actors)
-    _source(doc, e, "来源")
+    _small(doc, e.meta + (f"｜机制：{e.mechanisms}" if e.mechanisms else ""))
+    p = _labelled(doc, "做法", e.practice or "来源未详述。")
+    if not (e.practice or "。").endswith(("。", "！", "？", "……")):
+        _run(p, "。")
+    _run(p, "成效：", FANGSONG, SIZE_3, bold=True)
+    _run(p, "；".join(e.outcomes) + "。" if e.outcomes else "来源未列出量化成效。")
 
 
-def _source(doc: DocxDocument, e: CaseEntry, label: str | None) -> None:
+def _small(doc: DocxDocument, text: str, indent: bool = True) -> Paragraph:
+    """A 4号 line at a tighter pitch: a case's metadata."""
     p = _para(doc)
-    if label:
-        _run(p, f"{label}：", FANGSONG, SIZE_3, bold=True)
-    else:
+    p.paragraph_format.line_spacing = SMALL_PITCH
+    if not indent:
         p.paragraph_format.first_line_indent = Pt(0)
-        _run(p, f"[{e.number}] {e.title}。")
-    _run(p, e.source_label)
+    _run(p, text, FANGSONG, SIZE_4)
+    return p
+
+
+def _advice(doc: DocxDocument, i: int, a: Advice) -> None:
+    p = _para(doc)
+    _run(p, f"（{cn_number(i)}）{a.heading}。", KAITI, SIZE_3, bold=True)
+    for st in a.statements:
+        _run(p, st.text)
+        _run(p, st.citation, KAITI, SIZE_4)
+        _run(p, "。")
+
+
+def _source(doc: DocxDocument, e: CaseEntry) -> None:
+    p = _para(doc)
+    p.paragraph_format.first_line_indent = Pt(0)
+    p.paragraph_format.line_spacing = SOURCE_PITCH
+    _run(p, f"[{e.number}] 案例{e.number}（{e.case_id}）：{e.source_label}", FANGSONG, SIZE_XIAOSI)
     if e.source_url:
-        _run(p, "，")
-        add_hyperlink(p, e.source_url, _run(p, e.source_url, color=LINK_BLUE))
+        _run(p, "，", FANGSONG, SIZE_XIAOSI)
+        add_hyperlink(p, e.source_url, _run(p, e.source_url, FANGSONG, SIZE_XIAOSI, color=LINK_BLUE))
     elif e.source_text:
-        _run(p, f"，{e.source_text}")
+        _run(p, f"，{e.source_text}", FANGSONG, SIZE_XIAOSI)
 
 
 def _body(doc: DocxDocument, brief: Brief) -> None:
-    s1, s2, s3, s4, s5 = brief.sections
-    _para(doc, brief.title, STYLE_TITLE)
-    _para(doc)
+    s1, s2, s3, s4 = brief.sections
+    title = _para(doc, brief.title_lines[0], STYLE_TITLE)
+    for line in brief.title_lines[1:]:
+        run = _run(title, "", TITLE_FONT, SIZE_2, bold=True)
+        run.add_break()
+        run.add_text(line)
     if brief.no_fit:
         _no_fit(doc, brief)
     _para(doc, s1, STYLE_H1)
@@ -199,32 +221,24 @@ def _body(doc: DocxDocument, brief: Brief) -> None:
         if line.strip():
             _para(doc, line.strip())
     if brief.problem_truncated:
-        _para(doc, "（问题描述较长，以上为节选。）")
-    _para(doc, s2, STYLE_H1)
+        _para(doc, brief.condensed_note)
     for line in brief.analysis:
         _labelled(doc, line.label, line.text)
+    _para(doc, s2, STYLE_H1)
+    for i, a in enumerate(brief.advice, start=1):
+        _advice(doc, i, a)
+    if not brief.advice:
+        _para(doc, "本次没有可据以提出建议的匹配案例或规则研判结果。")
     _para(doc, s3, STYLE_H1)
-    if brief.no_fit:
-        _para(doc, f"{brief.no_fit_title}。{brief.no_fit_detail}")
     for e in brief.cases:
         _case(doc, e.number, e)
     _para(doc, s4, STYLE_H1)
-    for i, dim in enumerate(brief.dimensions):
-        _para(doc, f"（{cn_number(i + 1)}）{dim.name}", STYLE_H2)
-        if dim.suggestions:
-            _labelled(doc, "可考虑的机制", "、".join(dim.suggestions) + "。")
-        if dim.cases:
-            _labelled(doc, "参考案例", "；".join(dim.cases) + "。")
-        if not dim.suggestions and not dim.cases:
-            _para(doc, "本次研判未涉及。")
-    _para(doc, s5, STYLE_H1)
     for i, risk in enumerate(brief.risks, start=1):
         _para(doc, f"{i}．{risk}")
     if brief.cases:
-        _para(doc)
         _para(doc, brief.sources_title, STYLE_H1).paragraph_format.first_line_indent = Pt(0)
         for e in brief.cases:
-            _source(doc, e, None)
+            _source(doc, e)
 
 
 def _properties(doc: DocxDocument, brief: Brief) -> None:
@@ -235,9 +249,9 @@ def _properties(doc: DocxDocument, brief: Brief) -> None:
     props = doc.core_properties
     props.title = brief.title
     props.author = brief.author
-    props.subject = "决策参考"
+    props.subject = brief.masthead
     props.comments = brief.footer
-    props.keywords = "zhili；基层治理；决策参考"
+    props.keywords = "基层治理；决策参考"
     when = brief.generated_at
     props.created = (when.astimezone(timezone.utc) if when.tzinfo else when).replace(tzinfo=None)
     props.modified = props.created
@@ -266,6 +280,7 @@ def render_docx(brief: Brief) -> bytes:
 
 
 def build_docx(answer: Answer, *, title: str | None = None, author: str | None = None,
-               generated_at: datetime | None = None) -> bytes:
-    """A 决策参考 Word brief for an answer (problem text masked); returns the .docx bytes."""
-    return render_docx(build_brief(answer, title=title, author=author, generated_at=generated_at))
+               issuer: str | None = None, generated_at: datetime | None = None) -> bytes:
+    """A 决策参考 Word brief for an answer (problem text masked); returns the .docx bytes.
+    `issuer` (编发单位) defaults to `[brief] issuer` in zhili.toml; `author` is the file's author."""
+    return render_docx(build_brief(answer, title=title, author=author, issuer=issuer, generated_at=generated_at))

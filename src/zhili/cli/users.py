@@ -7,7 +7,7 @@ changes made here are told apart from those made by an admin on the web page or 
 from __future__ import annotations
 
 import getpass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any, Optional
 
 import typer
@@ -15,11 +15,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from .. import localtime
+
 app = typer.Typer(help="账号与访问令牌", no_args_is_help=True)
 ROLES = ("viewer", "editor", "admin")
 ROLE_LABELS = {"viewer": "查看者", "editor": "编辑", "admin": "管理员"}
 TOKEN_STATES = {"active": "有效", "expired": "已过期", "revoked": "已撤销"}
-BEIJING = timezone(timedelta(hours=8), "北京时间")
 
 
 def _err(message: str) -> None:
@@ -60,7 +61,7 @@ def _user(store: Any, name: str) -> Any:
 def _when(value: datetime | None, empty: str = "") -> str:
     if value is None:
         return empty
-    return value.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+    return localtime.format_time(value)
 
 
 def _password(password: Optional[str]) -> str:

@@ -33,8 +33,9 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import URL, make_url
 
 from ..config import home
+from .clock import SQLITE_LOCAL_DAY, sqlite_local_day
 
-SCHEMA_VERSION = 3  # mirrored in meta.schema_version so older zhili builds refuse a newer file
+SCHEMA_VERSION = 4  # mirrored in meta.schema_version so older zhili builds refuse a newer file
 DB_URL_ENV = "ZHILI_DB_URL"
 STATUSES = ("draft", "published")
 ROLES = ("viewer", "editor", "admin")
@@ -131,7 +132,8 @@ query_table = Table(
     metadata,
     Column("id", String(32), primary_key=True),
     Column("created_at", When, nullable=False),
-    Column("day", String(10), nullable=False, index=True),  # UTC YYYY-MM-DD: same GROUP BY on both databases
+    # UTC YYYY-MM-DD, kept for older readers; statistics bucket created_at by the configured time zone
+    Column("day", String(10), nullable=False, index=True),
     Column("user", String(64), nullable=True),
     Column("text", Text, nullable=False),  # masked by zhili.privacy.mask before it gets here
     Column("filters", JSONType, nullable=False),
@@ -140,6 +142,23 @@ query_table = Table(
     Column("no_fit", Boolean, nullable=False),
     Column("fit_score", Float, nullable=False),
     Column("top_case_ids", JSONType, nullable=False),
+    Column("verdict", String(16), nullable=True),  # the answer's verdict ("off_topic" …); NULL before 0004b
+    Column("text_key", String(32), nullable=False, server_default=""),  # see queries.text_key: the backlog's dedup key
+    Column("region", String(64), nullable=False, server_default=""),  # province named in the text, "" if none
+    Index("ix_query_log_text_key", "text_key"),
+    Index("ix_query_log_created_at", "created_at"),
+)
+
+BACKLOG_STATUSES = ("open", "added", "dropped")  # 待收集 / 已补充 / 不处理
+
+backlog_table = Table(
+    "query_backlog",
+    metadata,
+    Column("text_key", String(32), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("updated_at", When, nullable=False),
+    Column("updated_by", String(64), nullable=True),
+    CheckConstraint("status IN ('open', 'added', 'dropped')", name="ck_query_backlog_status"),
 )
 
 query_domains_table = Table(
@@ -211,6 +230,8 @@ def _sqlite_real_transactions(engine: Engine) -> None:
         cur.execute("PRAGMA foreign_keys = ON")
         cur.execute("PRAGMA journal_mode = WAL")  # persistent in the file; ignored for :memory:
         cur.close()
+        # local calendar day of a stored UTC time (PostgreSQL has timezone(); see clock.local_day)
+        dbapi_conn.create_function(SQLITE_LOCAL_DAY, 2, sqlite_local_day, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:

@@ -72,6 +72,10 @@ def line_chart(series: dict[str, list[tuple[str, float]]], days: list[str], *, t
                      f'stroke-linejoin="round"/>')
         last = days[-1]
         parts.append(f'<circle cx="{xs[last]:.1f}" cy="{y(values.get(last, 0)):.1f}" r="3" fill="{color}"/>')
+        for d in days:  # days with queries: a dot that names its (local) day and count on hover/tap
+            if values.get(d):
+                parts.append(f'<circle cx="{xs[d]:.1f}" cy="{y(values[d]):.1f}" r="2.5" fill="{color}" '
+                             f'data-day="{escape(d)}"><title>{escape(name)} {escape(d)}：{values[d]:g}</title></circle>')
         lx = left + (i % LEGEND_PER_ROW) * ((width - left) // LEGEND_PER_ROW)
         ly = height + 12 + (i // LEGEND_PER_ROW) * 18
         parts.append(f'<rect x="{lx}" y="{ly - 9}" width="10" height="10" fill="{color}"/>'

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -11,6 +10,7 @@ import jinja2
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
+from .. import localtime
 from ..cases import DOMAINS, LEADERSHIP, LEVELS
 from ..feedback import VERDICTS
 from . import highlight
@@ -49,18 +49,6 @@ def _safe_url(url: str) -> str:
     return url if urlsplit(url.strip()).scheme.lower() in ("http", "https") else ""
 
 
-BEIJING = timezone(timedelta(hours=8), "北京时间")  # no DST in China: a fixed offset is exact
-
-
-def _local_time(value: datetime | None, seconds: bool = False) -> str:
-    """Stored times are UTC; cadres read Beijing time."""
-    if not isinstance(value, datetime):
-        return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M" + (":%S" if seconds else ""))
-
-
 def _outputs(values: dict[str, Any]) -> str:
     """A fired row's outputs as one readable line: 'domain=加装电梯；weight=1.2'."""
     def one(v: Any) -> str:
@@ -79,7 +67,7 @@ def _environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR), autoescape=True,
                              trim_blocks=True, lstrip_blocks=True)
     env.filters.update(snippet=highlight.snippet, marked_full=highlight.full, rule_reason=_rule_reason, safe_url=_safe_url,
-                       local_time=_local_time, outputs=_outputs,
+                       local_time=localtime.format_time, local_day=localtime.format_day, outputs=_outputs,
                        number=_number)
     env.globals.update(DOMAINS=DOMAINS, LEADERSHIP=LEADERSHIP, LEVELS=LEVELS, RISK_CLASS=RISK_CLASS,
                        VERDICTS=VERDICTS, STATUS_LABELS=STATUS_LABELS, ACTION_LABELS=ACTION_LABELS)

@@ -1,20 +1,29 @@
 """统计: what cadres ask about (per domain, per region, over time) and the no-fit backlog.
 
-Charts are inline SVG drawn here, so the page works offline and prints as it looks.
+Charts are inline SVG drawn here, so the page works offline and prints as it looks. Every day
+and time is in the configured time zone (`zhili.localtime`), the same as the daily chart's
+buckets. The backlog lists each distinct unanswered question once (`QueryLog.backlog`); an
+editor marks it 已补充 / 不处理 (a plain form post: no script needed) and exports it.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import Counter, defaultdict
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from ... import localtime
+from ...cases.tabular import escape
+from ...store.queries import BACKLOG_LABELS, MAX_BACKLOG, UNSPECIFIED, BacklogItem
 from ..charts import Bar, bar_chart, line_chart
-from ..deps import gate, service
+from ..deps import editor_form, gate, service, username
 from ..forms import int_param
 from ..templating import templates
 
@@ -23,24 +32,45 @@ PERIODS = (7, 30, 90, 365)
 TOP_BARS = 15
 TOP_LINES = 5
 TREND_ROWS = 10_000  # queries read for the per-domain/region trend lines
+BACKLOG_ROWS = 100  # shown on the page; the export has them all
+VIEWS = {"open": "待收集", "added": "已补充", "dropped": "不处理", "all": "全部"}
+RERUN_CHARS = 500  # of the masked text in a re-run link (a URL must stay short)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+EXPORT_HEADER = ("问题（已脱敏）", "提问次数", "最近提问", "首次提问", "领域", "地区", "层级", "状态",
+                 "标记人", "标记时间", "重新检索")
 
 
 def trends(records: list[Any], since: str, key: str) -> dict[str, list[tuple[str, float]]]:
-    """Per-day counts of the most asked domains (or regions) since `since` ("YYYY-MM-DD", UTC day)."""
+    """Per-day counts of the most asked domains (or regions) since `since` (a local "YYYY-MM-DD")."""
+    zone = localtime.zone()
     per_day: dict[str, Counter[str]] = defaultdict(Counter)
     totals: Counter[str] = Counter()
     for r in records:
-        day = r.created_at.date().isoformat()
+        day = localtime.local_date(r.created_at, zone).isoformat()
         if day < since:
             continue
-        labels = r.domains if key == "domain" else [r.province or "未指定"]
+        labels = r.domains if key == "domain" else [r.place]
         for label in labels:
             per_day[label][day] += 1
             totals[label] += 1
     return {label: sorted(per_day[label].items()) for label, _ in totals.most_common(TOP_LINES)}
 
 
-def _collect(request: Request, days: int) -> dict[str, Any]:
+def rerun_link(text: str) -> str:
+    """The search page for this (masked) question: `/?q=…`."""
+    return "/?" + urlencode({"q": text[:RERUN_CHARS]})
+
+
+def _period(days: str | None) -> int:
+    period = int_param(days, 90)
+    return period if period in PERIODS else 90
+
+
+def _view(view: str | None) -> str:
+    return view if view in VIEWS else "open"
+
+
+def _collect(request: Request, days: int, view: str) -> dict[str, Any]:
     store = service(request).store
     stats = store.queries.stats(days=days)
     records = store.queries.recent(TREND_ROWS)
@@ -49,11 +79,12 @@ def _collect(request: Request, days: int) -> dict[str, Any]:
     first = date.fromisoformat(stats["since"])
     days_axis = [(first + timedelta(days=i)).isoformat() for i in range(days)]
     return {
-        "stats": stats, "feedback": feedback,
+        "stats": stats, "feedback": feedback, "zone_label": zone_label(stats["timezone"]),
         "domain_chart": bar_chart([Bar(r["domain"], r["count"]) for r in stats["by_domain"][:TOP_BARS]],
                                   title="各领域查询次数"),
         "region_chart": bar_chart([Bar(r["province"], r["count"]) for r in stats["by_region"][:TOP_BARS]],
                                   title="各地区查询次数"),
+        "unspecified": next((r["count"] for r in stats["by_region"] if r["province"] == UNSPECIFIED), 0),
         "day_chart": line_chart({"查询次数": [(r["day"], r["count"]) for r in by_day],
                                  "暂无高度匹配": [(r["day"], r["no_fit"]) for r in by_day]},
                                 days_axis, title="每日查询次数", width=800),
@@ -61,16 +92,111 @@ def _collect(request: Request, days: int) -> dict[str, Any]:
                                    title="主要领域每日查询"),
         "region_trend": line_chart(trends(records, stats["since"], "region"), days_axis,
                                    title="主要地区每日查询"),
-        "backlog": store.queries.no_fit(100),
+        "backlog": store.queries.backlog(days, None if view == "all" else view, BACKLOG_ROWS),
+        "backlog_counts": store.queries.backlog_counts(days),
     }
 
 
+def zone_label(name: str) -> str:
+    return {"Asia/Shanghai": "北京时间", "Asia/Chongqing": "北京时间", "PRC": "北京时间"}.get(name, name)
+
+
 @router.get("/stats", response_class=HTMLResponse)
-async def stats_page(request: Request, days: str = "90") -> Response:
+async def stats_page(request: Request, days: str = "90", backlog: str = "open") -> Response:
     user = gate(request, "editor")
     if isinstance(user, Response):
         return user
-    period = int_param(days, 90)
-    period = period if period in PERIODS else 90
-    data = await run_in_threadpool(_collect, request, period)
-    return templates.TemplateResponse(request, "stats.html", {"days": period, "periods": PERIODS, **data})
+    period, view = _period(days), _view(backlog)
+    data = await run_in_threadpool(_collect, request, period, view)
+    return templates.TemplateResponse(request, "stats.html", {
+        "days": period, "periods": PERIODS, "view": view, "views": VIEWS, "labels": BACKLOG_LABELS,
+        "rerun": rerun_link, "export_query": urlencode({"days": period, "backlog": view}), **data})
+
+
+@router.post("/stats/backlog")
+async def set_backlog_status(request: Request) -> Response:
+    """An editor marks one backlog question 已补充 / 不处理 (or back to 待收集)."""
+    got = await editor_form(request)
+    if isinstance(got, Response):
+        return got
+    user, form = got
+    key, status = str(form.get("key") or ""), str(form.get("status") or "")
+    try:
+        await run_in_threadpool(service(request).store.queries.set_backlog_status, key, status, username(user))
+    except (ValueError, LookupError) as exc:
+        return templates.TemplateResponse(request, "message.html", {"title": "未能更新状态", "message": str(exc)},
+                                          status_code=422)
+    back = urlencode({"days": _period(str(form.get("days") or "")), "backlog": _view(str(form.get("view") or ""))})
+    return RedirectResponse(f"/stats?{back}#backlog", status_code=303)
+
+
+def export_rows(items: list[BacklogItem], base_url: str) -> list[list[Any]]:
+    """One row per backlog question; text cells escaped so a spreadsheet never runs them."""
+    rows = []
+    for it in items:
+        rows.append([
+            escape(it.text), it.count, localtime.format_time(it.last_at), localtime.format_time(it.first_at),
+            escape("、".join(it.domains)), escape(it.place), escape(it.level), it.status_label,
+            escape(it.status_by or ""), localtime.format_time(it.status_at), base_url + rerun_link(it.text)])
+    return rows
+
+
+def backlog_csv(items: list[BacklogItem], base_url: str) -> bytes:
+    """UTF-8 with a BOM (Excel on Windows reads Chinese correctly only with it), CRLF rows."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(EXPORT_HEADER)
+    writer.writerows(export_rows(items, base_url))
+    return out.getvalue().encode("utf-8-sig")
+
+
+def backlog_xlsx(items: list[BacklogItem], base_url: str) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Font
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("待收集案例")
+    for letter, width in zip("ABCDEFGHIJK", (60, 10, 18, 18, 24, 10, 10, 10, 12, 18, 40)):
+        ws.column_dimensions[letter].width = width
+    ws.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header = [WriteOnlyCell(ws, value=h) for h in EXPORT_HEADER]
+    for c in header:
+        c.font = bold
+    ws.append(header)
+    for row in export_rows(items, base_url):
+        cells: list[Any] = []
+        for v in row:
+            if isinstance(v, str) and v:  # an explicit string cell: never a formula
+                c = WriteOnlyCell(ws, value=ILLEGAL_CHARACTERS_RE.sub("", v)[:32_000])
+                c.data_type = "s"
+                cells.append(c)
+            else:
+                cells.append(None if v == "" else v)
+        ws.append(cells)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+@router.get("/stats/backlog.{fmt}")
+async def export_backlog(request: Request, fmt: str, days: str = "90", backlog: str = "open") -> Response:
+    user = gate(request, "editor")
+    if isinstance(user, Response):
+        return user
+    if fmt not in ("csv", "xlsx"):
+        return templates.TemplateResponse(request, "message.html", {
+            "title": "无法导出", "message": "导出格式应为 xlsx 或 csv"}, status_code=404)
+    period, view = _period(days), _view(backlog)
+    store = service(request).store
+    items = await run_in_threadpool(store.queries.backlog, period, None if view == "all" else view, MAX_BACKLOG)
+    base = str(request.base_url).rstrip("/")
+    if fmt == "csv":
+        data, media = await run_in_threadpool(backlog_csv, items, base), "text/csv; charset=utf-8"
+    else:
+        data, media = await run_in_threadpool(backlog_xlsx, items, base), XLSX
+    name = f"待收集案例_{VIEWS[view]}_近{period}天_{localtime.today().isoformat()}.{fmt}"
+    return Response(data, media_type=media, headers={
+        "Content-Disposition": f"attachment; filename=\"backlog.{fmt}\"; filename*=UTF-8''{quote(name)}"})

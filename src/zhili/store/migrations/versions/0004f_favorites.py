@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004f"
-down_revision = "0003"
+down_revision = "0004b"  # 0004b (query backlog) and 0004f came in the same release
 branch_labels = None
 depends_on = None
 
