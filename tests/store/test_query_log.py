@@ -12,6 +12,7 @@ from sqlalchemy import text, update
 from zhili.answer import Answer, Result
 from zhili.engine import Engine
 from zhili.store import QueryNotFoundError, Store
+from zhili.store.clock import now
 from zhili.store.schema import query_table
 from zhili import localtime
 
