@@ -9,9 +9,10 @@ import pytest
 from web_helpers import login
 
 PROBLEM = "老旧小区想加装电梯，一楼住户坚决反对，协商了几次都没结果"
-WATCH = """() => { window.__csp = [];
-  document.addEventListener('securitypolicyviolation',
-    e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI)); }"""
+# an init script is run as a statement: a bare arrow function would be defined and never called
+WATCH = """window.__csp = [];
+document.addEventListener('securitypolicyviolation',
+  e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"""
 
 
 @pytest.fixture
