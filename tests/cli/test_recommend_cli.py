@@ -9,10 +9,10 @@ from typer.testing import CliRunner
 from zhili.cli import app
 
 RESULT_KEYS = {"rank", "case_id", "title", "place", "province", "level", "year", "score", "weak",
-               "methods", "rules", "matched_terms", "leadership", "domains", "mechanisms", "actors",
+               "match", "methods", "rules", "matched_terms", "leadership", "domains", "mechanisms", "actors",
                "problem", "practice", "outcomes", "source"}
-ANSWER_KEYS = {"query", "normalized_query", "terms", "lexicon_hits", "filters", "candidates", "no_fit",
-               "fit_score", "message", "results", "by_dimension", "rules_used", "classification",
+ANSWER_KEYS = {"query", "normalized_query", "terms", "lexicon_hits", "filters", "candidates", "verdict",
+               "no_fit", "fit_score", "message", "fit_signals", "results", "by_dimension", "rules_used", "classification",
                "routing", "risk", "suggestions", "rule_trace"}
 
 
