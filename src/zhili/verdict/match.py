@@ -11,7 +11,8 @@ coefficients are `MatchSettings.match_weights` (benchmarks/nofit.py fits and che
 reliability table is in docs/benchmarks.md). The fused score alone could not do this: it is
 min-max normalised per query, so every query's best case scores about the same.
 
-Levels are fixed cut-offs on the percent: 高 ≥ 60, 中 ≥ 30, 低 below.
+Levels are fixed cut-offs on the percent: 高 ≥ 60, 中 ≥ 30, 低 below. The percent never shows
+100: no score makes a case certain to fit.
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ from .judge import sigmoid
 
 HIGH = 60
 MEDIUM = 30
+MAX_PROBABILITY = 0.99  # never shown as certain
+# semantic lead (units of 0.05) read as 相近 / 有一定关联: the median of cases judged relevant
+# on gov-dev (0.7) and the upper quartile of those judged not relevant (0.45–0.5)
+SEMANTIC_CLOSE = 0.7
+SEMANTIC_RELATED = 0.45
 DENSE_UNIT = 0.05
 BM25_SCALE = math.log1p(20.0)
 
@@ -57,9 +63,9 @@ def explain(*, bm25_share: float, dense_lead: float | None, rules: bool, no_fit:
              "问题用词与案例部分重合" if bm25_share >= 0.35 else "问题用词与案例重合不多")
     if dense_lead is None:
         meaning = ""
-    elif dense_lead >= 1.2:
+    elif dense_lead >= SEMANTIC_CLOSE:
         meaning = "语义也相近" if bm25_share >= 0.35 else "但语义相近"
-    elif dense_lead >= 0.6:
+    elif dense_lead >= SEMANTIC_RELATED:
         meaning = "语义有一定关联"
     else:
         meaning = "语义关联也较弱" if bm25_share < 0.35 else "但语义关联较弱"
@@ -76,7 +82,7 @@ def match_of(*, score: float, dense: float | None, dense_median: float | None, b
              weights: dict[str, float], neutral: dict[str, float]) -> Match:
     feats = case_features(score, dense, dense_median, bm25)
     p = fit_score * relevance(feats, weights, neutral)
-    percent = int(round(100 * min(1.0, max(0.0, p))))
+    percent = int(round(100 * min(MAX_PROBABILITY, max(0.0, p))))
     share = float(bm25) / bm25_best if bm25_best > 0 else 0.0
     return Match(level=level_of(percent), percent=percent,
                  explanation=explain(bm25_share=share, dense_lead=feats.get("dense"), rules=rules,
