@@ -41,7 +41,7 @@ from .verdict.judge import keyword_rows
 from .verdict.signals import TOPIC_TOP
 
 MAX_QUERY_CHARS = 20_000
-COVERAGE_FIELDS = {"title": 1, "problem": 1, "practice": 1, "mechanisms": 1, "domains": 1}
+COVERAGE_FIELDS = {"title": 1, "problem": 1, "mechanisms": 1}  # what a case is about (zhili.verdict)
 DOMAIN_TOP_N = 10
 QUERY_CACHE = 512
 LARGE_FILE_BYTES = 256 * 2**20  # corpus files above this are streamed, never loaded whole

@@ -1,10 +1,10 @@
 """The verdict on one answer: fit / no_fit / off_topic / empty, and the plain message for each.
 
 - **off_topic**: the text is not a governance problem. Either it has no Chinese at all
-  (keyboard mash, "hello world", a bare number), or it has no governance word — no lexicon term,
-  no topic keyword, no word addressing an office (政府, 城管, 投诉 …), no 问题分类 keyword row
-  of the rules fired — *and* the fit model finds
-  nothing: "今天天气不错我想吃火锅". No cases, no rules (no routing, no risk, no classification).
+  (keyboard mash, "hello world", a bare number), or it has no governance word — no lexicon
+  term, no topic keyword, no word addressing an office or naming a shared place (政府, 投诉,
+  楼道 …), no 问题分类 keyword row of the rules fired — *and* the fit model finds nothing:
+  "今天天气不错我想吃火锅". No cases, no rules (no routing, no risk, no classification).
 - **empty**: no case passes the filters. The message names the filters and suggests dropping
   them; there is nothing "closest" to show.
 - **no_fit**: the fit model's probability that the library has a useful case (`fit_score`) is
@@ -36,11 +36,12 @@ OFF_TOPIC_MESSAGE = (
     "您输入的内容不属于基层治理问题，因此没有给出案例和研判。本工具帮助基层干部查找处理基层治理问题"
     "（如物业纠纷、停车难、加装电梯、邻里矛盾、村务公开、养老服务等）的实践案例，并给出牵头单位和风险提示。"
     "请用中文简要描述要处理的问题：发生了什么、在哪里、涉及哪些人。")
-ADDRESS_WORDS = ("政府", "部门", "领导", "书记", "市长", "县长", "区长", "镇长", "乡长", "村长", "局长",
-                 "街道", "社区", "村委", "居委会", "城管", "执法", "投诉", "举报", "反映", "诉求",
-                 "信访", "热线", "整治", "监管")
-"""Words that address a public body or name a complaint: a text using them is a citizen's
-matter for some office, even when none of the word lists names its subject."""
+GOVERNANCE_WORDS = (
+    "政府", "部门", "领导", "书记", "市长", "县长", "区长", "镇长", "乡长", "村长", "局长", "街道",
+    "社区", "村委", "居委会", "城管", "执法", "投诉", "举报", "反映", "诉求", "信访", "热线", "整治",
+    "监管", "小区", "楼道", "楼栋", "单元楼", "业主", "居民", "村民", "邻居", "村里", "公共")
+"""Words that address a public body, name a complaint or a shared place people live in: a text
+using them is a matter for some office, even when no word list names its subject (楼道堆杂物)."""
 FILTER_NAMES = {"province": "地区", "level": "层级", "domain": "领域", "leadership": "四个引领"}
 
 _HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -143,10 +144,10 @@ class Judge:
 
     def evidence(self, text: str, lexicon_hits: Sequence[str], rule_rows: Sequence[str] = ()) -> list[str]:
         """Governance words in the (normalised) text: lexicon terms (not stopwords), topic
-        keywords, words addressing an office (ADDRESS_WORDS) and the 问题分类 keyword rows that
+        keywords, words addressing an office or naming a shared place (GOVERNANCE_WORDS) and the 问题分类 keyword rows that
         fired (as "规则:row")."""
         words = [h for h in lexicon_hits if h not in self.stopwords and len(h) > 1]
-        words += self.topics.keywords(text) + [w for w in ADDRESS_WORDS if w in text]
+        words += self.topics.keywords(text) + [w for w in GOVERNANCE_WORDS if w in text]
         return list(dict.fromkeys(words + [f"规则:{r}" for r in rule_rows]))
 
     def assess(self, *, raw: str, text: str, lexicon_hits: Sequence[str], sparse: np.ndarray,

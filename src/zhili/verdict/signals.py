@@ -9,7 +9,9 @@ All are computed over the cases that pass the filters, from what ranking already
 - `rule_confidence`  the 问题分类 rules' strongest domain weight (how clearly the text names a
                   governance domain the rules know); absent when the rules did not run
 - `key_coverage`  share (by weight) of the problem's key terms (`terms.KeyTerms`, up to 8) that
-                  occur in the top 3 cases; absent with fewer than 2 key terms
+                  occur in the top 3 cases' title, problem and mechanism names (what a case is
+                  about; its practice text mentions too much in passing); absent with fewer
+                  than 2 key terms
 - `topic_coverage`  for the problem's main topics (`topics.TopicLexicon`, those with ≥ 20 % of
                   its topic keywords), the share named by each of the top 5 cases' title and
                   mechanism names (what a case is *about*, not what it mentions in passing),
