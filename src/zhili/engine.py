@@ -408,7 +408,7 @@ class Engine:
         answer.fit_score, answer.fit_signals = judged.fit_score, judged.signals
         empty = not bool(mask.any())
         threshold = self.settings.no_fit_threshold
-        if judged.off_topic(threshold, empty):
+        if candidates is None and judged.off_topic(threshold, empty):
             answer.verdict, answer.message = "off_topic", OFF_TOPIC_MESSAGE
         elif empty:
             answer.verdict, answer.message = "empty", empty_message(answer.filters)

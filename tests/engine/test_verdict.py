@@ -92,3 +92,9 @@ def test_rules_off_still_decides_no_fit(engine):
 def test_explicit_candidates_never_flag_no_fit(engine):
     ans = engine.recommend("秸秆禁烧", candidates={"case-0001", "case-0002"})
     assert ans.verdict == "fit" and {r.case_id for r in ans.results} == {"case-0001", "case-0002"}
+
+
+def test_explicit_candidates_are_never_off_topic(engine):
+    """Reranking a given pool (zhili eval --pools / --labels) ranks whatever the text is."""
+    ans = engine.recommend("今天天气不错", candidates={"case-0001", "case-0002"})
+    assert ans.verdict == "fit" and len(ans.results) == 2

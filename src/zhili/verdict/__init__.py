@@ -4,9 +4,9 @@
 `match` turns a result's scores into the calibrated 匹配度 (高/中/低 + percent + one sentence).
 """
 
+from ..answer import NO_FIT_MESSAGE
 from .judge import (
-    FILTER_NAMES, NO_FIT_MESSAGE, OFF_TOPIC_MESSAGE, Assessment, Judge, empty_message,
-    fit_probability,
+    FILTER_NAMES, OFF_TOPIC_MESSAGE, Assessment, Judge, empty_message, fit_probability,
 )
 from .match import HIGH, MEDIUM, level_of, match_of
 from .signals import SIGNAL_LABELS

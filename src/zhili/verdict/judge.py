@@ -27,7 +27,6 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..answer import NO_FIT_MESSAGE
 from . import signals as sig
 from .terms import KeyTerms, load_boilerplate
 from .topics import TopicLexicon, dominant
