@@ -17,3 +17,14 @@ def test_published_schema_matches_the_model():
 def test_rule_keys_are_part_of_the_contract():
     props = json.loads(SCHEMA.read_text(encoding="utf-8"))["properties"]
     assert {"routing", "risk", "rule_trace", "no_fit", "results", "by_dimension"} <= set(props)
+
+
+def test_verdict_and_match_are_part_of_the_contract():
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    props = schema["properties"]
+    assert props["verdict"]["enum"] == ["fit", "no_fit", "off_topic", "empty"]
+    assert props["verdict"]["default"] == "fit" and "fit_signals" in props
+    match = schema["$defs"]["Match"]
+    assert set(match["properties"]) == {"level", "percent", "explanation"}
+    assert match["properties"]["percent"]["type"] == "integer"
+    assert "match" in schema["$defs"]["Result"]["properties"]

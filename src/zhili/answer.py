@@ -5,7 +5,7 @@ Field names here are the stable JSON contract for integrators; add fields, never
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -13,6 +13,10 @@ from .cases import Outcome, Source
 from .rules.outcome import Risk, Routing
 
 NO_FIT_MESSAGE = "库中暂无高度匹配的案例。以下为最接近的案例，仅作弱匹配参考。"
+
+Verdict = Literal["fit", "no_fit", "off_topic", "empty"]
+"""fit: cases that fit; no_fit: only weak matches (shown, marked weak); off_topic: not a
+governance problem (no cases, no rules); empty: no case passes the filters."""
 
 
 class MethodScore(BaseModel):
@@ -41,6 +45,16 @@ class RuleEffect(BaseModel):
     reasons: list[str] = Field(default_factory=list)
 
 
+class Match(BaseModel):
+    """匹配度 of one result on one scale for every query: level 高/中/低 (fixed cut-offs on the
+    percent: 高 ≥ 60, 中 ≥ 30), percent 0–100 (calibrated probability that the case is a useful
+    match, see zhili.verdict.match) and one sentence saying why."""
+
+    level: str
+    percent: int
+    explanation: str
+
+
 class Result(BaseModel):
     rank: int
     case_id: str
@@ -51,6 +65,7 @@ class Result(BaseModel):
     year: int | None
     score: float
     weak: bool = False
+    match: Match | None = None
     methods: dict[str, MethodScore] = Field(default_factory=dict)
     rules: RuleEffect | None = None
     matched_terms: list[TermMatch] = Field(default_factory=list)
@@ -71,9 +86,11 @@ class Answer(BaseModel):
     lexicon_hits: list[str] = Field(default_factory=list)
     filters: dict[str, Any] = Field(default_factory=dict)
     candidates: int = 0
-    no_fit: bool = False
-    fit_score: float = 0.0
+    verdict: Verdict = "fit"
+    no_fit: bool = False  # True for every verdict but "fit"
+    fit_score: float = 0.0  # estimated probability (0–1) that the library has a useful case
     message: str = ""
+    fit_signals: dict[str, float] = Field(default_factory=dict)
     results: list[Result] = Field(default_factory=list)
     by_dimension: dict[str, list[str]] = Field(default_factory=dict)
     rules_used: bool = False

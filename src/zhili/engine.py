@@ -14,7 +14,6 @@ engine keep a consistent view).
 from __future__ import annotations
 
 import hashlib
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -22,7 +21,7 @@ from typing import Callable
 import numpy as np
 
 from . import config
-from .answer import NO_FIT_MESSAGE, Answer, MethodScore, Result, RuleEffect
+from .answer import NO_FIT_MESSAGE, Answer, Match, MethodScore, Result, RuleEffect
 from .cases import LEADERSHIP, Case
 from .explain import matched_terms
 from .retrieval.ann import AnnSettings
@@ -37,8 +36,12 @@ from .retrieval.sparse import case_document
 from .rules import RuleSet, build_rule_input, load_or_last_good
 from .rules.outcome import RuleOutcome
 from .text import Analysis, Analyzer
+from .verdict import OFF_TOPIC_MESSAGE, Assessment, Judge, empty_message, match_of
+from .verdict.judge import keyword_rows
+from .verdict.signals import TOPIC_TOP
 
 MAX_QUERY_CHARS = 20_000
+COVERAGE_FIELDS = {"title": 1, "problem": 1, "mechanisms": 1}  # what a case is about (zhili.verdict)
 DOMAIN_TOP_N = 10
 QUERY_CACHE = 512
 LARGE_FILE_BYTES = 256 * 2**20  # corpus files above this are streamed, never loaded whole
@@ -221,6 +224,7 @@ class Engine:
         engine = Engine(self.index, self.analyzer, self.embedder, self.settings, self.rules,
                         rules_problem=self.rules_problem, backend=backend)
         engine.query_cache = dict(self.query_cache)
+        engine.share_judge(self)
         return engine
 
     def _reindexed(self, changed: list[Case], removed: list[str], tokens: list[list[str]],
@@ -259,6 +263,7 @@ class Engine:
         engine = Engine(new_index, self.analyzer, self.embedder, self.settings, self.rules,
                         rules_problem=self.rules_problem)
         engine.query_cache = dict(self.query_cache)
+        engine.share_judge(self)
         return engine
 
     # ---------------------------------------------------------------- stages
@@ -337,20 +342,36 @@ class Engine:
         prior[~mask] = 0.0
         return prior, shares
 
-    def fit_score(self, r: Retrieval) -> float:
-        """Confidence that something in the library fits: dense top-1 lead over the median
-        filtered case plus BM25 top-1 strength (both separate no-fit queries on gov-dev)."""
-        idx = np.flatnonzero(r.mask)
-        if len(idx) == 0:
-            return 0.0
-        score = math.log1p(float(r.sparse[idx].max())) / math.log1p(20.0)
-        if r.dense is not None:
-            d = r.dense[idx]
-            median = r.candidates.stats.dense_median if r.candidates is not None else float("nan")
-            if median != median:
-                median = float(np.median(d))
-            score += float(d.max() - median) / 0.05
-        return round(score, 4)
+    @property
+    def judge(self) -> Judge:
+        """Word lists and the case-text cache behind the verdict (built on first use)."""
+        judge = self.__dict__.get("_judge")
+        if judge is None:
+            judge = self.__dict__["_judge"] = Judge(self.analyzer.normalize, self.analyzer.lists.stopwords)
+        return judge
+
+    def share_judge(self, other: "Engine") -> None:
+        """Reuse `other`'s judge (same analyser: same word lists and case-text cache)."""
+        if other.analyzer is self.analyzer and "_judge" in other.__dict__:
+            self.__dict__["_judge"] = other.__dict__["_judge"]
+
+    def assess(self, analysis: Analysis, r: Retrieval, mask: np.ndarray, order: list[int],
+               outcome: RuleOutcome | None) -> Assessment:
+        """The fit signals and the fit model's probability for one ranked query (zhili.verdict)."""
+        idx = np.flatnonzero(mask)
+        dense = r.dense[idx] if r.dense is not None else None
+        median = None
+        if dense is not None and r.candidates is not None and not r.candidates.exhaustive:
+            median = r.candidates.stats.dense_median
+        top = [(c.id, case_document(c, COVERAGE_FIELDS), " ".join([c.title, *c.mechanisms]))
+               for c in (r.view.case(int(i)) for i in order[:TOPIC_TOP])]
+        s = self.settings
+        return self.judge.assess(
+            raw=analysis.raw, text=analysis.text, lexicon_hits=analysis.lexicon_hits,
+            sparse=r.sparse[idx], dense=dense, dense_median=median, top_cases=top,
+            domain_weights=outcome.domain_weights if outcome is not None else None,
+            weights=s.fit_weights, neutral=s.fit_neutral,
+            rule_rows=keyword_rows(outcome.trace) if outcome is not None else ())
 
     # ---------------------------------------------------------------- the call
     def recommend(self, text: str, top_k: int = 10, filters: Filters | dict | None = None,
@@ -370,31 +391,70 @@ class Engine:
         boost = np.zeros(len(r.mask), dtype=np.float32)
         reasons = RuleReasons()
         mask = r.mask
+        outcome = None
         if use_rules and self.rules is not None:
             outcome = self.run_rules(analysis, filters, base, mask, view)
             boost, reasons, rule_mask = apply_rule_outcome(outcome, view)
             if (mask & rule_mask).any():
                 mask = mask & rule_mask
-            attach_rules(answer, outcome)
         prior, _ = self.domain_feedback(base, r.mask, view)
         final = base + self.settings.w_domain * prior + self.settings.w_rules * boost
         final[~mask] = -np.inf
         exhaustive = r.candidates.exhaustive
         answer.candidates = int(mask.sum()) if exhaustive or not bool(mask.all()) else r.candidates.total
-        answer.fit_score = self.fit_score(r)
-        answer.no_fit = bool(candidates is None and answer.fit_score < self.settings.no_fit_threshold)
-        if answer.no_fit:
-            answer.message = NO_FIT_MESSAGE
-        order = [i for i in top_order(final, top_k) if mask[i]]
+        ranked = [int(i) for i in top_order(final, max(top_k, TOPIC_TOP)) if mask[i]]
+        order = ranked[:top_k]
+        judged = self.assess(analysis, r, mask, ranked, outcome)  # the same signals whatever top_k
+        answer.fit_score, answer.fit_signals = judged.fit_score, judged.signals
+        empty = not bool(mask.any())
+        threshold = self.settings.no_fit_threshold
+        if candidates is None and judged.off_topic(threshold, empty):
+            answer.verdict, answer.message = "off_topic", OFF_TOPIC_MESSAGE
+        elif empty:
+            answer.verdict, answer.message = "empty", empty_message(answer.filters)
+        elif candidates is None and judged.fit_score < threshold:
+            answer.verdict, answer.message = "no_fit", NO_FIT_MESSAGE
+        answer.no_fit = answer.verdict != "fit"
+        if answer.verdict == "off_topic":
+            answer.by_dimension = {dim: [] for dim in LEADERSHIP}
+            return answer  # not a governance problem: no cases, no rules
+        if outcome is not None:
+            attach_rules(answer, outcome)
+        weak = answer.verdict == "no_fit"
         sparse_rank = RankOf(r.sparse, mask)
         dense_rank = RankOf(r.dense, mask) if r.dense is not None else None
+        ctx = self._match_context(r, mask)
         for rank, i in enumerate(order, 1):
-            answer.results.append(self._result(
-                rank, i, float(final[i]), answer.no_fit, r, sparse_rank, dense_rank,
-                float(prior[i]), float(boost[i]), reasons.get(i, []), analysis if explain else None))
+            res = self._result(rank, i, float(final[i]), weak, r, sparse_rank, dense_rank,
+                               float(prior[i]), float(boost[i]), reasons.get(i, []),
+                               analysis if explain else None)
+            res.match = self._match(res, i, r, ctx, answer.fit_score, weak)
+            answer.results.append(res)
         answer.by_dimension = {dim: [res.case_id for res in answer.results if dim in res.leadership]
                                for dim in LEADERSHIP}
         return answer
+
+    def _match_context(self, r: Retrieval, mask: np.ndarray) -> tuple[float | None, float]:
+        """(semantic median, best BM25 score) over the filtered cases: what a case's own scores
+        are read against for its 匹配度."""
+        idx = np.flatnonzero(mask)
+        median = None
+        if r.dense is not None and len(idx):
+            median = float(np.median(r.dense[idx]))
+            if r.candidates is not None and not r.candidates.exhaustive:
+                known = r.candidates.stats.dense_median
+                median = known if known == known else median
+        best = float(r.sparse[idx].max()) if len(idx) else 0.0
+        return median, best
+
+    def _match(self, res: Result, i: int, r: Retrieval, ctx: tuple[float | None, float],
+               fit_score: float, weak: bool) -> Match:
+        median, best = ctx
+        s = self.settings
+        return match_of(score=res.score, dense=float(r.dense[i]) if r.dense is not None else None,
+                        dense_median=median, bm25=float(r.sparse[i]), bm25_best=best,
+                        fit_score=fit_score, rules=bool(res.rules and res.rules.boost > 0),
+                        no_fit=weak, weights=s.match_weights, neutral=s.match_neutral)
 
     def run_rules(self, analysis: Analysis, filters: Filters, base: np.ndarray,
                   mask: np.ndarray, view: CandidateView) -> RuleOutcome:

@@ -45,7 +45,7 @@ def answer(engine: Engine) -> Answer:
 
 @pytest.fixture(scope="package")
 def no_fit_answer(engine: Engine) -> Answer:
-    ans = engine.recommend("火星基地氧气不足怎么办", top_k=3)
+    ans = engine.recommend("小区楼下烧烤摊油烟太大，晚上吵得睡不着", top_k=3)  # no case fits
     assert ans.no_fit
     return ans
 

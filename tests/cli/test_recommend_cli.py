@@ -9,10 +9,10 @@ from typer.testing import CliRunner
 from zhili.cli import app
 
 RESULT_KEYS = {"rank", "case_id", "title", "place", "province", "level", "year", "score", "weak",
-               "methods", "rules", "matched_terms", "leadership", "domains", "mechanisms", "actors",
+               "match", "methods", "rules", "matched_terms", "leadership", "domains", "mechanisms", "actors",
                "problem", "practice", "outcomes", "source"}
-ANSWER_KEYS = {"query", "normalized_query", "terms", "lexicon_hits", "filters", "candidates", "no_fit",
-               "fit_score", "message", "results", "by_dimension", "rules_used", "classification",
+ANSWER_KEYS = {"query", "normalized_query", "terms", "lexicon_hits", "filters", "candidates", "verdict",
+               "no_fit", "fit_score", "message", "fit_signals", "results", "by_dimension", "rules_used", "classification",
                "routing", "risk", "suggestions", "rule_trace"}
 
 
@@ -110,3 +110,23 @@ def test_import_then_recommend_sees_new_case(runner, tmp_path: Path):
     assert runner.invoke(app, ["cases", "import", str(f)]).exit_code == 0
     ans = run_json(runner, "彩虹驿站", "--top", "1")
     assert ans["results"][0]["case_id"] == "case-9100"
+
+
+def test_rich_view_shows_verdicts_and_match(runner):
+    res = runner.invoke(app, ["recommend", "今天天气不错我想吃火锅"])
+    flat = "".join(res.output.split())
+    assert res.exit_code == 0 and "不属于基层治理问题" in flat and "牵头：" not in flat and "匹配度" not in flat
+    res = runner.invoke(app, ["recommend", "老楼加装电梯", "--province", "西藏", "--domain", "加装电梯"])
+    flat = "".join(res.output.split())
+    assert "没有符合筛选条件的案例" in flat and "地区：西藏" in flat and "以下为最接近" not in flat
+    res = runner.invoke(app, ["recommend", "老旧小区想加装电梯，一楼住户坚决反对", "--top", "2"])
+    flat = "".join(res.output.split())
+    assert "匹配度高" in flat and "问题用词与案例" in flat and "详情：融合得分" in flat
+
+
+def test_json_carries_verdict_signals_and_match(runner):
+    fit = run_json(runner, "错峰共享停车", "--top", "2")
+    assert fit["verdict"] == "fit" and 0.5 <= fit["fit_score"] <= 1 and "topic_coverage" in fit["fit_signals"]
+    assert set(fit["results"][0]["match"]) == {"level", "percent", "explanation"}
+    off = run_json(runner, "asdfgh qwerty 12345")
+    assert off["verdict"] == "off_topic" and off["no_fit"] and off["results"] == [] and off["routing"] is None

@@ -62,3 +62,33 @@ def test_pools_flag_without_pools_file(tmp_path: Path) -> None:
     root = write_set(tmp_path / "set", pools=False)
     result = runner.invoke(app, [str(root), "--no-rules", "--pools"])
     assert result.exit_code == 2 and "pools.tsv" in result.output
+
+
+def test_fit_labels_and_match_calibration_are_reported(tmp_path: Path) -> None:
+    root = write_set(tmp_path / "set")
+    labels = tmp_path / "labels.jsonl"
+    messages = tmp_path / "messages.jsonl"
+    labels.write_text('{"id": "m1", "fit": true}\n{"id": "m2", "fit": false, "borderline": true}\n'
+                      '{"id": "m3", "fit": false, "text": "今天天气不错我想吃火锅"}\n', encoding="utf-8")
+    messages.write_text('{"id": "m1", "text": "小区停车难，车位不够"}\n{"id": "m2", "text": "外卖骑手交通违法"}\n',
+                        encoding="utf-8")
+    res = runner.invoke(app, [str(root), "--json", "--no-rules", "--fit-labels", str(labels),
+                              "--messages", str(messages)])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    fl = data["fit_labels"]
+    assert fl["labels"] == 3 and fl["all"]["no_fit"] == 2 and fl["all"]["fit"] == 1
+    assert fl["clear"]["no_fit"] == 1 and fl["verdicts"].get("off_topic") == 1  # the weather
+    assert {row["level"] for row in data["match"]["levels"]} == {"高", "中", "低"}
+    table = runner.invoke(app, [str(root), "--no-rules", "--fit-labels", str(labels), "--messages", str(messages)])
+    flat = "".join(table.stdout.split())  # titles wrap on a narrow console
+    assert "匹配度校准" in flat and "无匹配标记（人工标注3条" in flat
+
+
+def test_fit_labels_without_text_name_the_line(tmp_path: Path) -> None:
+    root = write_set(tmp_path / "set")
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text('{"id": "m1", "fit": true, "text": "停车难"}\n{"id": "m9", "fit": false}\n', encoding="utf-8")
+    res = runner.invoke(app, [str(root), "--no-rules", "--fit-labels", str(labels)])
+    out = res.output.replace("\n", "")
+    assert res.exit_code == 2 and "labels.jsonl:2" in out and "m9" in out and "--messages" in out

@@ -113,3 +113,20 @@ def test_no_fit_separation() -> None:
 def test_no_fit_rejects_nan_scores() -> None:
     with pytest.raises(ValueError, match="fit_score"):
         no_fit_separation({"a": {"x": 3}}, {"a": float("nan")}, {"a": False})
+
+
+def test_match_calibration_per_level() -> None:
+    from zhili.eval import match_calibration
+
+    qrels = {"a": {"x": 3, "y": 1}, "b": {"z": 2}, "c": {"w": 0}}  # c: no case fits
+    percents = {"a": [("x", 90), ("y", 70), ("u", 40), ("v", 10)], "b": [("z", 50), ("x", None)],
+                "c": [("w", 20)]}
+    cal = match_calibration(qrels, percents, depth=3)
+    assert cal.n == 5  # top 3 of a, the scored one of b, the one of c
+    by = {row["level"]: row for row in cal.levels}
+    assert by["高"] == {"level": "高", "n": 2, "mean_percent": 80.0, "relevant": 0.5}
+    assert by["中"]["n"] == 2 and by["中"]["relevant"] == 0.5  # u unjudged (0), z graded 2
+    assert by["低"] == {"level": "低", "n": 1, "mean_percent": 20.0, "relevant": 0.0}
+    expected = ((0.9 - 1) ** 2 + 0.7 ** 2 + 0.4 ** 2 + (0.5 - 1) ** 2 + 0.2 ** 2) / 5
+    assert cal.brier == pytest.approx(expected)
+    assert match_calibration(qrels, {}).n == 0 and match_calibration(qrels, {}).brier is None

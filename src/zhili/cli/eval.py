@@ -35,9 +35,12 @@ def eval_command(
     top: Annotated[int, typer.Option(min=1, help="每个查询取前多少条结果")] = 100,
     labels: Annotated[bool, typer.Option("--labels", help="只在每个查询的已标注文档内排序（LeCaRD 论文表格的口径）")] = False,
     dense: Annotated[bool | None, typer.Option("--dense/--no-dense", help="是否使用语义向量（默认按设置；长语料首次向量化可能需数小时）")] = None,
+    fit_labels: Annotated[Path | None, typer.Option("--fit-labels", help="人工标注“有无合适案例”的文本（JSONL：id、fit），另报告无匹配标记的效果")] = None,
+    messages: Annotated[Path | None, typer.Option("--messages", help="--fit-labels 的文本所在文件（JSONL：id、text）")] = None,
 ) -> None:
-    """评测：nDCG@10/@30、召回率@10、MRR、按查询风格分组、前10未标注占比、“无匹配”识别效果。"""
+    """评测：nDCG@10/@30、召回率@10、MRR、按查询风格分组、前10未标注占比、“无匹配”识别效果、匹配度校准。"""
     from ..eval import EvalFormatError, load_eval_dir, report, run_engine
+    from ..eval.labels import fit_label_report, load_fit_labels
 
     err = Console(stderr=True)
     if pools and labels:
@@ -48,6 +51,7 @@ def eval_command(
         evalset = load_eval_dir(dir)
         if mode == "pool" and evalset.pools is None:
             raise EvalFormatError(f"{dir} 中没有 pools.tsv，无法使用 --pools")
+        labelled = load_fit_labels(fit_labels, messages) if fit_labels is not None else None
     except EvalFormatError as exc:
         err.print(f"[red]评测数据有误：[/red]{exc}")
         raise typer.Exit(2) from None
@@ -63,19 +67,33 @@ def eval_command(
     with Progress(TextColumn("评测查询"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True) as bar:
         task = bar.add_task("eval", total=len(evalset.queries))
+        matches: dict = {}
         run, fit_scores, flags = run_engine(engine, evalset, depth=top, mode=mode,
                                             use_rules=use_rules,
-                                            progress=lambda n: bar.advance(task, n))
+                                            progress=lambda n: bar.advance(task, n), matches=matches)
     result = report(evalset, run, fit_scores, flags, mode=mode, use_rules=use_rules, depth=top,
-                    corpus=corpus_path)
+                    corpus=corpus_path, matches=matches)
+    data = result.to_dict()
+    if labelled is not None:
+        with Progress(TextColumn("标注文本"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=err, transient=True) as bar:
+            task = bar.add_task("labels", total=len(labelled))
+            data["fit_labels"] = fit_label_report(
+                lambda t: engine.recommend(t, top_k=3, use_rules=use_rules, explain=False), labelled,
+                progress=lambda n: bar.advance(task, n))
+        data["fit_labels"]["file"] = str(fit_labels)
     if json_out:
-        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2, sort_keys=True))
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True))
     else:
-        print_report(result.to_dict(), Console())
+        print_report(data, Console())
 
 
 def _fmt(value: Any) -> str:
     return "—" if value is None else f"{value:.3f}"
+
+
+def _pct(value: Any) -> str:
+    return "—" if value is None else f"{100 * value:.1f}%"
 
 
 def print_report(data: dict[str, Any], console: Console) -> None:
@@ -111,9 +129,38 @@ def print_report(data: dict[str, Any], console: Console) -> None:
     sep = Table(title=f"无匹配识别（无匹配查询 {nf['no_fit']} 个，有匹配 {nf['fit']} 个）")
     sep.add_column("指标")
     sep.add_column("数值", justify="right")
-    sep.add_row("匹配度分数 ROC AUC", _fmt(nf["auc"]))
+    sep.add_row("有合适案例的把握（fit_score）ROC AUC", _fmt(nf["auc"]))
     sep.add_row("标记为无匹配的查询数", str(nf["flagged"]))
     sep.add_row("无匹配标记精确率", _fmt(nf["precision"]))
     sep.add_row("无匹配标记召回率", _fmt(nf["recall"]))
     sep.add_row("无匹配标记准确率", _fmt(nf["accuracy"]))
     console.print(sep)
+
+    match = data.get("match")
+    if match and match["results"]:
+        cal = Table(title=f"匹配度校准（每个查询前 {match['depth']} 个结果，共 {match['results']} 个；"
+                          f"Brier {_fmt(match['brier'])}）")
+        cal.add_column("匹配度")
+        cal.add_column("结果数", justify="right")
+        cal.add_column("平均匹配度", justify="right")
+        cal.add_column("实际相关占比（等级≥2）", justify="right")
+        for row in match["levels"]:
+            mean = "—" if row["mean_percent"] is None else f"{row['mean_percent']:.0f}%"
+            share = "—" if row["relevant"] is None else f"{100 * row['relevant']:.0f}%"
+            cal.add_row(row["level"], str(row["n"]), mean, share)
+        console.print(cal)
+
+    labels = data.get("fit_labels")
+    if labels:
+        tab = Table(title=f"无匹配标记（人工标注 {labels['labels']} 条：{labels['file']}）")
+        tab.add_column("范围")
+        tab.add_column("无匹配/有匹配", justify="right")
+        tab.add_column("无匹配被标记（召回）", justify="right")
+        tab.add_column("有匹配被误标", justify="right")
+        tab.add_column("精确率", justify="right")
+        for key, name in (("all", "全部标注"), ("clear", "明确的标注")):
+            row = labels[key]
+            tab.add_row(name, f"{row['no_fit']}/{row['fit']}", _pct(row["recall"]),
+                        _pct(row["false_flags"]), _pct(row["precision"]))
+        console.print(tab)
+        console.print(f"结论分布：{labels['verdicts']}")

@@ -17,6 +17,7 @@ from ..retrieval.filters import Filters
 from .render import render_answer
 
 err = Console(stderr=True)
+VERDICT_LABELS = {"fit": "有匹配", "no_fit": "无高度匹配", "off_topic": "不属于基层治理问题", "empty": "无符合筛选的案例"}
 
 
 def _progress() -> Progress:
@@ -127,7 +128,7 @@ def recommend(
                 sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
             else:
                 top1 = line["results"][0]["title"] if line.get("results") else "—"
-                bar.console.print(f"{q['id']}\t{'无高度匹配' if line.get('no_fit') else '有匹配'}\t{top1}")
+                bar.console.print(f"{q['id']}\t{'出错' if 'error' in line else VERDICT_LABELS.get(line.get('verdict'), '—')}\t{top1}")
             bar.advance(task)
 
 

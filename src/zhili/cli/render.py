@@ -19,15 +19,23 @@ def _highlight(text: str, field: str, result: Result, limit: int = 160) -> Text:
     return out
 
 
+VERDICT_TITLES = {"no_fit": "提示：库中暂无高度匹配的案例", "off_topic": "提示：不属于基层治理问题",
+                  "empty": "提示：没有符合筛选条件的案例"}
+LEVEL_STYLES = {"高": "bold green", "中": "yellow", "低": "red"}
+
+
 def render_answer(answer: Answer, console: Console) -> None:
     head = Text(f"问题：{answer.query}\n", style="bold")
     head.append(f"检索词：{'、'.join(dict.fromkeys(answer.terms)) or '（无）'}\n", style="dim")
     if answer.filters:
         head.append(f"筛选条件：{answer.filters}\n", style="dim")
-    head.append(f"候选案例 {answer.candidates} 个，匹配度 {answer.fit_score:.2f}")
+    head.append(f"候选案例 {answer.candidates} 个")
+    if answer.verdict in ("fit", "no_fit"):
+        head.append(f"，库中有合适案例的把握 {round(100 * answer.fit_score)}%", style="dim")
     console.print(Panel(head, title="zhili 案例推荐", border_style="cyan"))
-    if answer.no_fit:
-        console.print(Panel(answer.message, border_style="red", title="提示"))
+    if answer.verdict != "fit":
+        console.print(Panel(answer.message, border_style="red",
+                            title=VERDICT_TITLES.get(answer.verdict, "提示")))
     if answer.rules_used:
         _render_rules(answer, console)
     for r in answer.results:
@@ -44,6 +52,9 @@ def render_answer(answer: Answer, console: Console) -> None:
 def _result_panel(r: Result) -> Panel:
     meta = f"{r.place or '—'} · {r.level or '—'} · {r.year or '年份不详'} · {'、'.join(r.leadership)}"
     body = Text()
+    if r.match is not None:
+        body.append(f"匹配度{r.match.level}（{r.match.percent}%）", style=LEVEL_STYLES.get(r.match.level, ""))
+        body.append(f"：{r.match.explanation}\n")
     body.append(meta + "\n", style="dim")
     body.append("问题：")
     body.append_text(_highlight(r.problem, "problem", r))
@@ -58,7 +69,7 @@ def _result_panel(r: Result) -> Panel:
     methods = "，".join(
         f"{names.get(k, k)} 第{v.rank}名({v.score:.3f})" if v.rank else f"{names.get(k, k)} +{v.score:.3f}"
         for k, v in r.methods.items())
-    body.append(f"\n得分 {r.score:.3f}（{methods}", style="dim")
+    body.append(f"\n详情：融合得分 {r.score:.3f}（{methods}", style="dim")
     if r.rules:
         body.append(f"，规则 {r.rules.contribution:+.3f}", style="dim")
     body.append("）", style="dim")
@@ -66,7 +77,8 @@ def _result_panel(r: Result) -> Panel:
         body.append("\n命中词：" + "、".join(t.term for t in r.matched_terms), style="dim")
     src = r.source.title + (f"  {r.source.url}" if r.source.url else "")
     body.append(f"\n来源：{src or '—'}", style="dim")
-    title = f"{r.rank}. {r.title}  [{r.case_id}]" + ("  （弱匹配）" if r.weak else "")
+    level = f"  匹配度 {r.match.level} {r.match.percent}%" if r.match is not None else ""
+    title = f"{r.rank}. {r.title}  [{r.case_id}]{level}" + ("  （弱匹配）" if r.weak else "")
     return Panel(body, title=title, title_align="left", border_style="red" if r.weak else "green")
 
 

@@ -8,7 +8,7 @@ are excluded there and instead measure how well the engine says "nothing fits".
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import ir_measures
 import numpy as np
@@ -63,6 +63,18 @@ class NoFitSeparation:
     precision: float | None
     recall: float | None
     accuracy: float | None
+
+
+@dataclass
+class MatchCalibration:
+    """Does the shown 匹配度 mean what it says? Per level (高/中/低) over the top `depth` results
+    of every query: how many results, their mean percent, and the share actually relevant
+    (graded ≥ rel; unjudged counts as not relevant; every result of a no-fit query is not)."""
+
+    depth: int
+    n: int
+    levels: list[dict[str, Any]]
+    brier: float | None
 
 
 def scored_run(run: Mapping[str, Sequence[str]]) -> dict[str, dict[str, float]]:
@@ -145,6 +157,26 @@ def roc_auc(positive: Sequence[float], negative: Sequence[float]) -> float | Non
         return None
     diff = pos[:, None] - neg[None, :]
     return float((diff > 0).mean() + 0.5 * (diff == 0).mean())
+
+
+MATCH_LEVELS = (("高", 60, 101), ("中", 30, 60), ("低", 0, 30))
+
+
+def match_calibration(qrels: Qrels, percents: Mapping[str, Sequence[tuple[str, int | None]]],
+                      query_ids: Iterable[str] | None = None, depth: int = 10,
+                      rel: int = REL) -> MatchCalibration:
+    """Calibration of the per-result 匹配度 (`percents`: query → [(case id, percent)], ranked)."""
+    ids = sorted(set(query_ids) if query_ids is not None else set(percents))
+    pairs = [(float(p), qrels.get(q, {}).get(doc, 0) >= rel)
+             for q in ids for doc, p in list(percents.get(q, []))[:depth] if p is not None]
+    levels = []
+    for name, lo, hi in MATCH_LEVELS:
+        sel = [(p, r) for p, r in pairs if lo <= p < hi]
+        levels.append({"level": name, "n": len(sel),
+                       "mean_percent": _mean(p for p, _ in sel) if sel else None,
+                       "relevant": _mean(float(r) for _, r in sel) if sel else None})
+    brier = _mean((p / 100 - r) ** 2 for p, r in pairs) if pairs else None
+    return MatchCalibration(depth=depth, n=len(pairs), levels=levels, brier=brier)
 
 
 def no_fit_separation(qrels: Qrels, fit_scores: Mapping[str, float],

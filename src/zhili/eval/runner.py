@@ -14,17 +14,22 @@ from typing import Any, Callable, Literal, Mapping, Protocol, Sequence
 
 from .dataset import EvalFormatError, EvalSet
 from .metrics import (
-    DEFAULT_MEASURES, LECARD_MEASURES, REL, Measure, NoFitSeparation, RetrievalMetrics, Run,
-    evaluate, no_fit_separation,
+    DEFAULT_MEASURES, LECARD_MEASURES, REL, MatchCalibration, Measure, NoFitSeparation,
+    RetrievalMetrics, Run, evaluate, match_calibration, no_fit_separation,
 )
 
 Mode = Literal["full", "pool", "label"]
 MODES: tuple[str, ...] = ("full", "pool", "label")
 
 
+class _Match(Protocol):
+    percent: int
+
+
 class _Result(Protocol):
     case_id: str
     score: float
+    match: _Match | None
 
 
 class _Answer(Protocol):
@@ -61,11 +66,13 @@ def measures_for(mode: str) -> dict[str, Measure]:
 
 def run_engine(engine: Recommender, evalset: EvalSet, depth: int = 100, mode: str = "full",
                use_rules: bool = True, progress: Callable[[int], None] | None = None,
+               matches: dict[str, list[tuple[str, int | None]]] | None = None,
                ) -> tuple[Run, dict[str, float], dict[str, bool]]:
     """Ask the engine every query; returns (rankings, fit scores, no-fit flags).
 
     `progress` is called with 1 after each query. A query whose candidate set is empty is not
-    sent (an empty set could read as "no restriction") and gets an empty ranking.
+    sent (an empty set could read as "no restriction") and gets an empty ranking. `matches`,
+    when given, receives each query's ranked (case id, 匹配度 percent).
     """
     if depth < 1:
         raise ValueError("depth 必须 ≥ 1")
@@ -86,6 +93,10 @@ def run_engine(engine: Recommender, evalset: EvalSet, depth: int = 100, mode: st
             run[query.id] = ranked if allowed is None else [d for d in ranked if d in allowed]
             fit_scores[query.id] = float(answer.fit_score)
             flags[query.id] = bool(answer.no_fit)
+            if matches is not None:
+                matches[query.id] = [(r.case_id, r.match.percent if getattr(r, "match", None) else None)
+                                     for r in answer.results
+                                     if allowed is None or r.case_id in allowed]
         if progress is not None:
             progress(1)
     return run, fit_scores, flags
@@ -106,6 +117,7 @@ class EvalReport:
     styles: dict[str, str]
     fit_scores: dict[str, float]
     no_fit_flags: dict[str, bool]
+    match: MatchCalibration | None = None
 
     def to_dict(self) -> dict[str, Any]:
         r, s = self.retrieval, self.no_fit
@@ -137,6 +149,11 @@ class EvalReport:
                 "auc": _num(s.auc), "flagged": s.flagged, "precision": _num(s.precision),
                 "recall": _num(s.recall), "accuracy": _num(s.accuracy),
             },
+            "match": None if self.match is None else {
+                "depth": self.match.depth, "results": self.match.n, "brier": _num(self.match.brier),
+                "levels": [{"level": row["level"], "n": row["n"], "mean_percent": _num(row["mean_percent"]),
+                            "relevant": _num(row["relevant"])} for row in self.match.levels],
+            },
             "per_query": per_query,
         }
 
@@ -151,8 +168,10 @@ def _num(value: float | None) -> float | None:
 def report(evalset: EvalSet, run: Run, fit_scores: Mapping[str, float],
            no_fit_flags: Mapping[str, bool], *, mode: str = "full", use_rules: bool = True,
            depth: int = 100, corpus: Path | None = None,
-           measures: Mapping[str, Measure] | None = None) -> EvalReport:
-    """Metrics for a finished run over `evalset` (see metrics.evaluate for the protocol)."""
+           measures: Mapping[str, Measure] | None = None,
+           matches: Mapping[str, Sequence[tuple[str, int | None]]] | None = None) -> EvalReport:
+    """Metrics for a finished run over `evalset` (see metrics.evaluate for the protocol);
+    with `matches` (from run_engine) also the 匹配度 calibration over the top 10."""
     ids = [q.id for q in evalset.queries]
     styles = evalset.styles()
     retrieval = evaluate(run, evalset.qrels, query_ids=ids, groups=styles or None,
@@ -162,4 +181,5 @@ def report(evalset: EvalSet, run: Run, fit_scores: Mapping[str, float],
         dataset=evalset.name, mode=mode, use_rules=use_rules, depth=depth,
         corpus=str(corpus) if corpus else None, n_queries=len(ids), retrieval=retrieval,
         no_fit=separation, styles=styles, fit_scores=dict(fit_scores),
-        no_fit_flags=dict(no_fit_flags))
+        no_fit_flags=dict(no_fit_flags),
+        match=match_calibration(evalset.qrels, matches, query_ids=ids) if matches else None)

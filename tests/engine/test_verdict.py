@@ -1,0 +1,100 @@
+"""The verdict end to end on the bundled library with its rules (shipped vectors; the few
+queries here are embedded on the fly): off-topic, empty, no-fit and fit answers, and 匹配度."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from zhili.cases import case_from_record
+from zhili.config import BUNDLED_CASES
+from zhili.engine import Engine
+from zhili.verdict import SIGNAL_LABELS
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory) -> Engine:
+    home = tmp_path_factory.mktemp("home")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("ZHILI_HOME", str(home))
+    lines = BUNDLED_CASES.read_text(encoding="utf-8").splitlines()
+    yield Engine.from_cases([case_from_record(json.loads(x)) for x in lines if x.strip()], home / "index")
+    mp.undo()
+
+
+@pytest.mark.parametrize("text", ["asdfgh qwerty 12345", "今天天气不错我想吃火锅", "hello world",
+                                  "哈哈哈哈", "明天会下雨吗", "火星基地氧气不足怎么办"])
+def test_not_a_governance_problem_is_off_topic_without_cases_or_rules(engine, text):
+    ans = engine.recommend(text, top_k=5)
+    assert ans.verdict == "off_topic" and ans.no_fit
+    assert ans.message.startswith("您输入的内容不属于基层治理问题") and "基层干部" in ans.message
+    assert ans.results == [] and all(v == [] for v in ans.by_dimension.values())
+    assert ans.routing is None and ans.risk is None and ans.classification == {}
+    assert not ans.rules_used and ans.rule_trace == [] and ans.suggestions == {}
+
+
+def test_the_hotline_number_alone_does_not_make_a_governance_problem(engine):
+    ans = engine.recommend("asdfgh qwerty 12345")
+    assert ans.verdict == "off_topic" and ans.routing is None  # it used to get 接诉即办
+
+
+def test_zero_cases_after_filters_says_so_plainly(engine):
+    ans = engine.recommend("老楼想加装电梯，一楼反对", filters={"province": ["西藏"], "domain": ["加装电梯"]})
+    assert ans.verdict == "empty" and ans.no_fit and ans.candidates == 0 and ans.results == []
+    assert "西藏" in ans.message and "加装电梯" in ans.message and "去掉" in ans.message
+    assert "以下为最接近" not in ans.message and "弱匹配" not in ans.message
+    assert ans.routing is not None  # still a governance problem: routing and risk stay useful
+
+
+def test_no_fit_problem_shows_weak_cases_with_low_match(engine):
+    ans = engine.recommend("秸秆禁烧", top_k=5)
+    assert ans.verdict == "no_fit" and ans.no_fit and ans.fit_score < 0.5
+    assert ans.message.startswith("库中暂无高度匹配的案例")
+    assert ans.results and all(r.weak and r.match.level == "低" for r in ans.results)
+    assert all(r.match.explanation.startswith("库中没有与本问题高度相符的案例") for r in ans.results)
+
+
+def test_fit_problem_gets_readable_match_per_result(engine):
+    ans = engine.recommend("老旧小区想加装电梯，一楼住户坚决反对，协商了几次都没结果", top_k=10)
+    assert ans.verdict == "fit" and not ans.no_fit and ans.message == "" and ans.fit_score > 0.9
+    top = ans.results[0]
+    assert top.match.level == "高" and 60 <= top.match.percent <= 99
+    assert top.match.explanation.endswith("。") and "用词" in top.match.explanation
+    assert all(r.match is not None and r.match.level in ("高", "中", "低") for r in ans.results)
+    assert {r.match.level for r in ans.results} != {"高"}  # the tail of ten is not all 高
+
+
+def test_percent_means_the_same_across_queries(engine):
+    """A weak best match does not get a full bar: the best case of a no-fit query scores far
+    below the best case of a query the library covers (the fused score is ~1 for both)."""
+    good = engine.recommend("错峰共享停车", top_k=1).results[0]
+    weak = engine.recommend("小区遛狗不牵绳，狗屎到处都是", top_k=1).results[0]
+    assert good.match.percent >= 60 and weak.match.percent < 30
+    assert abs(good.score - weak.score) < 0.6
+
+
+def test_fit_signals_are_named_finite_and_independent_of_top_k(engine):
+    text = "小区物业跑路了，垃圾没人清，找谁？"
+    few, many = engine.recommend(text, top_k=1), engine.recommend(text, top_k=20)
+    assert few.fit_signals == many.fit_signals and few.fit_score == many.fit_score
+    assert set(few.fit_signals) <= set(SIGNAL_LABELS)
+    assert {"dense_lead", "bm25_top", "agreement", "rule_confidence", "key_coverage",
+            "topic_coverage", "governance_terms"} == set(few.fit_signals)
+    json.dumps(few.model_dump())  # no NaN or infinity anywhere
+
+
+def test_rules_off_still_decides_no_fit(engine):
+    ans = engine.recommend("秸秆禁烧", use_rules=False)
+    assert ans.verdict == "no_fit" and "rule_confidence" not in ans.fit_signals
+
+
+def test_explicit_candidates_never_flag_no_fit(engine):
+    ans = engine.recommend("秸秆禁烧", candidates={"case-0001", "case-0002"})
+    assert ans.verdict == "fit" and {r.case_id for r in ans.results} == {"case-0001", "case-0002"}
+
+
+def test_explicit_candidates_are_never_off_topic(engine):
+    """Reranking a given pool (zhili eval --pools / --labels) ranks whatever the text is."""
+    ans = engine.recommend("今天天气不错", candidates={"case-0001", "case-0002"})
+    assert ans.verdict == "fit" and len(ans.results) == 2
