@@ -32,7 +32,7 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 def provinces(request: Request) -> list[str]:
     """Provinces present in the matched (published) library, for the filter select."""
-    return ordered(c.province for c in service(request).engine().cases)
+    return ordered(service(request).provinces())
 
 
 async def _page(request: Request, **ctx: Any) -> HTMLResponse:
