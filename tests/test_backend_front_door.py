@@ -62,7 +62,7 @@ def test_zhili_index_reports_the_library(workspace: Workspace) -> None:
 
 @pytest.fixture(scope="module")
 def site(workspace: Workspace) -> Iterator[tuple[TestClient, object]]:
-    from zhili.api import create_app
+    from zhili.app import create_app
     from zhili.service import Service
 
     service = Service.open(f"sqlite:///{workspace.home / 'zhili.db'}")

@@ -15,8 +15,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from ...answer import Answer
-from ...api.headers import inline_style_policy
-from ...api.login import client_of
+from ...access.headers import inline_style_policy
+from ...access.login import client_of
 from ...brief import build_docx, build_html
 from ...engine import EmptyLibraryError, QueryError
 from ...feedback import FeedbackRefused
