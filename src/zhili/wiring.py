@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
@@ -71,12 +71,12 @@ def open_engine(corpus: Path | None = None, *, use_rules: bool = True,
 
 
 def store_engine(store: "CaseStore", directory: Path, *, published: int | None = None,
-                 settings: config.MatchSettings | None = None, **kw) -> Engine:
+                 settings: config.MatchSettings | None = None, **kw: Any) -> Engine:
     """An engine over a case store's published cases. Embedded libraries of `ann_threshold`
     cases or more stream from the store into the memory-mapped layout (never a list of every
     case); others are read whole, ordered by id in Python whatever the database's collation
     (`Engine.updated` keeps that order, so incremental and full builds answer alike).
-    `published`: the count, when the caller has it already."""
+    `published`: the count, when the caller has it already; `kw` as for `cases_engine`."""
     settings = settings or config.MatchSettings.load()
     if settings.backend == "embedded":
         if published is None:
