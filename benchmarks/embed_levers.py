@@ -110,6 +110,7 @@ def ndcg_with(vectors: np.ndarray | None, condense_query: str | None) -> dict:
     from zhili.engine import Engine
     from zhili.eval.dataset import load_eval_dir
     from zhili.eval.runner import report, run_engine
+    from zhili.wiring import cases_engine
 
     class CondensedQueryEngine(Engine):
         def query_vector(self, text: str) -> np.ndarray:
@@ -118,11 +119,11 @@ def ndcg_with(vectors: np.ndarray | None, condense_query: str | None) -> dict:
 
     with tempfile.TemporaryDirectory() as home:
         os.environ["ZHILI_HOME"] = home
-        base = Engine.from_cases(real_cases(), Path(home) / "index")
-        engine = CondensedQueryEngine(base.index, base.analyzer, base.embedder, base.settings,
+        base = cases_engine(real_cases(), Path(home) / "index")
+        engine = CondensedQueryEngine(base.backend, base.analyzer, base.embedder, base.settings,
                                       base.rules) if condense_query else base
         if vectors is not None:
-            engine.index.vectors = vectors
+            engine.backend.index.vectors = vectors
         evalset = load_eval_dir(GOV_DEV)
         run, fit, flags = run_engine(engine, evalset)
         r = report(evalset, run, fit, flags).to_dict()

@@ -38,7 +38,7 @@ def prepare_home(lib: Library, home: Path) -> dict:
 
 
 def index_dir(lib: Library, home: Path) -> Path:
-    """Where `open_zhili` keeps the index (Engine.open names corpus indexes by path hash)."""
+    """Where `open_zhili` keeps the index (`zhili.wiring.index_dir` names corpus indexes by path hash)."""
     import hashlib
 
     from zhili import config
@@ -53,23 +53,16 @@ def index_dir(lib: Library, home: Path) -> Path:
 def open_zhili(lib: Library, home: Path, rebuild: bool):
     """An Engine over the library with its index in `home` (ZHILI_HOME must point there), the
     way production opens one of that size: below `ann_threshold` the cases are loaded and
-    `Engine.from_cases` builds the classic index; at or above it the corpus file is streamed
-    into the large, memory-mapped index (`Engine.open(corpus, vectors=…)`), never held as Case
-    objects. Vectors are the library's precomputed ones either way: nothing is embedded."""
-    import inspect
-
+    `zhili.wiring.cases_engine` builds the classic index; at or above it the corpus file is
+    streamed into the large, memory-mapped index (`open_engine(corpus, vectors=…)`), never held
+    as Case objects. Vectors are the library's precomputed ones either way: nothing is embedded."""
     from zhili import config
-    from zhili.engine import Engine
+    from zhili.wiring import cases_engine, open_engine
 
-    threshold = getattr(config.MatchSettings.load(), "ann_threshold", None)
-    takes_vectors = "vectors" in inspect.signature(Engine.from_cases).parameters
-    if threshold is not None and lib.meta["size"] >= threshold and hasattr(Engine, "open_large"):
-        return Engine.open(lib.cases_path, vectors=lib.vectors(mmap=True), rebuild=rebuild)
-    cases = lib.read()
-    if takes_vectors:
-        return Engine.from_cases(cases, home / "index" / "library", rebuild=rebuild,
-                                 vectors=lib.vectors(mmap=False))
-    return Engine.from_cases(cases, home / "index" / "library", rebuild=rebuild)  # via the vector cache
+    if lib.meta["size"] >= config.MatchSettings.load().ann_threshold:
+        return open_engine(lib.cases_path, vectors=lib.vectors(mmap=True), rebuild=rebuild)
+    return cases_engine(lib.read(), home / "index" / "library", rebuild=rebuild,
+                        vectors=lib.vectors(mmap=False))
 
 
 def library_ids(lib: Library) -> np.ndarray:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from zhili.cases.io import read_cases
 from zhili.config import BUNDLED_CASES
-from zhili.engine import Engine
+from zhili.wiring import cases_engine
 
 
 def percentile(xs: list[float], p: float) -> float:
@@ -33,7 +33,7 @@ def main() -> None:
     texts = [json.loads(l)["text"] for l in Path(args.queries).read_text(encoding="utf-8").splitlines() if l.strip()]
     with tempfile.TemporaryDirectory() as home:
         t0 = time.perf_counter()
-        engine = Engine.from_cases(read_cases(BUNDLED_CASES), Path(home) / "index")
+        engine = cases_engine(read_cases(BUNDLED_CASES), Path(home) / "index")
         print(f"cold open (index build from shipped vectors): {1000 * (time.perf_counter() - t0):.0f} ms")
         for t in texts:  # warm-up: model load, caches
             engine.recommend(t)

@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 
 from zhili import config
-from zhili.engine import Engine
 from zhili.eval.dataset import load_eval_dir
 from zhili.eval.runner import report, run_engine
+from zhili.wiring import open_engine
 
 PUBLISHED = {  # authors' README, protocol A, all 107 queries / test20
     "all": {"BM25": (0.406, 0.381, 0.484, 0.731, 0.797, 0.888),
@@ -53,8 +53,8 @@ def main() -> None:
     if args.w_dense is not None:
         settings.w_dense = args.w_dense
     t0 = time.time()
-    engine = Engine.open(corpus=evalset.corpus, use_rules=False, settings=settings, dense=args.dense)
-    print(f"index ready in {time.time() - t0:.0f} s ({engine.index.report}); dense={args.dense} "
+    engine = open_engine(corpus=evalset.corpus, use_rules=False, settings=settings, dense=args.dense)
+    print(f"index ready in {time.time() - t0:.0f} s ({engine.backend.describe().report}); dense={args.dense} "
           f"segmentation={settings.segmentation} k1={settings.bm25_k1} "
           f"w_sparse={settings.w_sparse} w_dense={settings.w_dense if args.dense else 0}")
     test20 = [q for q in evalset.queries if q.meta.get("test20")]

@@ -80,7 +80,7 @@ class Server:
         if re.search(r"\bserve\b", help_text):
             return [str(zhili), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         # until `zhili serve` lands: the same app through uvicorn directly
-        return [str(VENV_BIN / "python"), "-m", "uvicorn", "--factory", "zhili.api:create_app",
+        return [str(VENV_BIN / "python"), "-m", "uvicorn", "--factory", "zhili.app:create_app",
                 "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"]
 
     def start(self) -> float:

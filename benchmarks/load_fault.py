@@ -219,11 +219,11 @@ def rebuild_matches(server: Server, env: dict[str, str], texts: list[str], token
 REBUILD = r"""
 import json, sys, tempfile
 from pathlib import Path
-from zhili.engine import Engine
 from zhili.store import Store
+from zhili.wiring import cases_engine
 with Store.open() as store:
     cases = sorted(store.cases.published(), key=lambda c: c.id)
-engine = Engine.from_cases(cases, Path(tempfile.mkdtemp()) / "scratch", rebuild=True)
+engine = cases_engine(cases, Path(tempfile.mkdtemp()) / "scratch", rebuild=True)
 out = [[[r.case_id, r.score] for r in engine.recommend(t, top_k=10).results] for t in json.loads(sys.argv[1])]
 print(json.dumps(out))
 """

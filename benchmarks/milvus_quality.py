@@ -28,11 +28,12 @@ from zhili.eval.dataset import load_eval_dir
 from zhili.eval.runner import report, run_engine
 from zhili.retrieval.milvus import MilvusBackend
 from zhili.retrieval.sparse import case_document
+from zhili.wiring import cases_engine
 
 
 def milvus_engine(base: Engine, uri: str, token: str | None, collection: str) -> Engine:
     """The embedded engine's analyzer, embedder, rules and vectors over a Milvus collection."""
-    dim = None if base.index.vectors is None else int(base.index.vectors.shape[1])
+    dim = None if base.backend.index.vectors is None else int(base.backend.index.vectors.shape[1])
     s = base.settings
     backend = MilvusBackend.open(uri, token=token, collection=collection, dim=dim,
                                  bm25=(s.bm25_k1, s.bm25_b))
@@ -40,19 +41,19 @@ def milvus_engine(base: Engine, uri: str, token: str | None, collection: str) ->
         backend.drop()
         backend = MilvusBackend.open(uri, token=token, collection=collection, dim=dim,
                                      bm25=(s.bm25_k1, s.bm25_b))
-    cases = base.index.cases
+    cases = base.backend.index.cases
     tokens = [base.analyzer.analyze_document(case_document(c)) for c in cases]
     t0 = time.perf_counter()
-    backend.upsert(cases, tokens, None if base.index.vectors is None else base.index.vectors)
+    backend.upsert(cases, tokens, None if base.backend.index.vectors is None else base.backend.index.vectors)
     print(f"milvus load: {len(cases)} cases in {1000 * (time.perf_counter() - t0):.0f} ms")
-    return Engine(None, base.analyzer, base.embedder, base.settings, base.rules,
-                  rules_problem=base.rules_problem, backend=backend)
+    return Engine(backend, base.analyzer, base.embedder, base.settings, base.rules,
+                  rules_problem=base.rules_problem)
 
 
 def scale_latency(base: Engine, uri: str, token: str | None, n: int, texts: list[str]) -> None:
     """Load n cases (bundled ones repeated) and time backend.search on the top-k path."""
     from zhili.retrieval.filters import Filters
-    cases, vectors = base.index.cases, base.index.vectors
+    cases, vectors = base.backend.index.cases, base.backend.index.vectors
     tokens = [base.analyzer.analyze_document(case_document(c)) for c in cases]
     backend = MilvusBackend.open(uri, token=token, collection="zhili_scale", dim=vectors.shape[1],
                                  exhaustive_below=0)
@@ -90,7 +91,7 @@ def analyzer_comparison(base: Engine, evalset, directory: Path) -> None:
     from zhili.eval.metrics import evaluate
     from zhili.retrieval.milvus import token_text
 
-    cases, an = base.index.cases, base.analyzer
+    cases, an = base.backend.index.cases, base.analyzer
     docs = [case_document(c) for c in cases]
     variants = {
         "zhili tokens (the backend)": ({"tokenizer": "standard"},
@@ -149,7 +150,7 @@ def main() -> None:
     evalset = load_eval_dir(Path(args.evalset))
     texts = [q.text for q in evalset.queries]
     with tempfile.TemporaryDirectory() as tmp:
-        embedded = Engine.from_cases(read_cases(BUNDLED_CASES), Path(tmp) / "index",
+        embedded = cases_engine(read_cases(BUNDLED_CASES), Path(tmp) / "index",
                                      settings=MatchSettings())
         milvus = milvus_engine(embedded, args.uri or str(Path(tmp) / "milvus.db"), args.token,
                                args.collection)

@@ -28,7 +28,7 @@ OTHERS = ["小区物业跑路了，垃圾没人清，找谁？", "村里天价�
 def _serve(home: Path) -> tuple[str, object, object]:
     import uvicorn
 
-    from zhili.api import create_app
+    from zhili.app import create_app
     from zhili.service import Service
 
     service = Service.open(f"sqlite:///{home / 'zhili.db'}")

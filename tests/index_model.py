@@ -21,7 +21,7 @@ from pathlib import Path
 
 from zhili import config
 from zhili.cases import Case
-from zhili.engine import Engine
+from zhili.wiring import cases_engine
 
 TOLERANCE = 1e-6
 PG_URL_ENV = "ZHILI_TEST_PG_URL"  # as tests/conftest.py (not imported: several conftest modules exist)
@@ -77,7 +77,7 @@ def reference_answer(model: LibraryModel, index_dir: Path, rules_dir: Path | Non
     """The answer of an engine built from scratch from the model's published cases (BM25,
     vectors, columns; tokens come from `index_dir`'s cache when the word lists are the same —
     a pure function of text and word lists — else the text is tokenized anew)."""
-    engine = Engine.from_cases(model.published(), index_dir, settings=settings or config.MatchSettings.load(),
+    engine = cases_engine(model.published(), index_dir, settings=settings or config.MatchSettings.load(),
                                rules_dir=rules_dir, rebuild=True)
     return engine.recommend(text, top_k=top, filters=filters)
 

@@ -28,7 +28,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from index_model import (QUERIES, LibraryModel, copy_rules, donor_copy, fresh_database, jsonl, novel_case,
                          reference_answer, require_postgresql, same_ranking, sqlite_url,
                          toggle_steering_weight)
-from zhili.api import create_app
+from zhili.app import create_app
 from zhili.service import Service
 
 # Random sequences (a new seed each run: every CI run explores new paths; a failure prints the

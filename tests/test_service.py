@@ -95,3 +95,17 @@ def test_large_library_layout_follows_the_store_too(db_url: str, zhili_home: Pat
         service.refresh()
         assert service.state.incremental and service.state.cases == 224
         assert service.recommend(UNIQUE, top=1)[1].results[0].case_id == "t-large"
+
+
+def test_provinces_are_those_of_published_cases(service: Service) -> None:
+    """The search page's province list: published cases only, no empty name, following the
+    store's revision (cached in between) without building the engine."""
+    first = service.provinces()
+    assert "浙江" in first and "" not in first and "澳门" not in first
+    assert service._engine is None  # read from the store, not from the engine
+    service.store.cases.create(_case("t-macau").model_copy(update={"province": "澳门"}), user="e")
+    assert "澳门" not in service.provinces()  # a draft is not matched
+    service.store.cases.set_status("t-macau", "published", user="e")
+    assert "澳门" in service.provinces()
+    service.store.cases.set_status("t-macau", "draft", user="e")
+    assert service.provinces() == first

@@ -31,7 +31,7 @@ from pathlib import Path
 from zhili.service import Service
 
 service = Service.open(sys.argv[1], index_dir=Path(sys.argv[2]))
-print(json.dumps({"ready": len(service.engine().backend.positions)}), flush=True)
+print(json.dumps({"ready": service.engine().backend.count()}), flush=True)
 for line in sys.stdin:
     ask = json.loads(line)
     answer = service.engine().recommend(ask["text"], top_k=10, filters=ask["filters"])

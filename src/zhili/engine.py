@@ -4,19 +4,17 @@ Each stage is a plain function of the previous stage's value; `Engine.recommend`
 them together, so every stage can be tested on its own.
 
 Retrieval goes through a `SearchBackend` (`zhili.retrieval.backend`): the backend returns the
-candidates with raw scores, the engine ranks only those. The default embedded backend returns
-every filtered case below `MatchSettings.ann_threshold` (exact, as always) and BM25 top-k ∪ IVF
-top-k above it; `Engine(…, backend=MilvusBackend(…))` plugs in another store. `updated()` gives
-a new engine with saved/removed cases searchable at once (copy-on-write: callers holding the old
+candidates with raw scores, the engine ranks only those. The embedded backend returns every
+filtered case below `MatchSettings.ann_threshold` (exact, as always) and BM25 top-k ∪ IVF top-k
+above it; a Milvus backend does the same from a collection. Which backend, embedder and rules an
+engine gets is decided in `zhili.wiring`; the engine only takes its parts. `updated()` gives a
+new engine with saved/removed cases searchable at once (copy-on-write: callers holding the old
 engine keep a consistent view).
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -24,16 +22,16 @@ from . import config
 from .answer import NO_FIT_MESSAGE, Answer, Match, MethodScore, Result, RuleEffect
 from .cases import LEADERSHIP, Case
 from .explain import matched_terms
-from .retrieval.ann import AnnSettings
 from .retrieval.backend import Candidates, SearchBackend
 from .retrieval.condense import condense
-from .retrieval.embedded import CandidateView, EmbeddedBackend, ScaleSettings
+from .retrieval.embedded import EmbeddedBackend
 from .retrieval.embedders import Embedder
 from .retrieval.filters import Filters
 from .retrieval.fusion import RankOf, fuse, top_order
-from .retrieval.index import Index, case_vectors
+from .retrieval.index import case_vectors
 from .retrieval.sparse import case_document
-from .rules import RuleSet, build_rule_input, load_or_last_good
+from .retrieval.view import CandidateView
+from .rules import RuleSet, build_rule_input
 from .rules.outcome import RuleOutcome
 from .text import Analysis, Analyzer
 from .verdict import OFF_TOPIC_MESSAGE, Assessment, Judge, empty_message, match_of
@@ -44,7 +42,6 @@ MAX_QUERY_CHARS = 20_000
 COVERAGE_FIELDS = {"title": 1, "problem": 1, "mechanisms": 1}  # what a case is about (zhili.verdict)
 DOMAIN_TOP_N = 10
 QUERY_CACHE = 512
-LARGE_FILE_BYTES = 256 * 2**20  # corpus files above this are streamed, never loaded whole
 
 
 class QueryError(ValueError):
@@ -69,131 +66,28 @@ class Retrieval:
 
 
 class Engine:
-    """A loaded library + index + rules, ready to answer many queries."""
+    """A library's search backend + analyzer + embedder + rules, ready to answer many queries.
 
-    def __init__(self, index: Index | None, analyzer: Analyzer, embedder: Embedder | None,
+    Build one with `zhili.wiring` (which backend, embedder and rules the settings ask for)."""
+
+    def __init__(self, backend: SearchBackend, analyzer: Analyzer, embedder: Embedder | None,
                  settings: config.MatchSettings, rules: RuleSet | None = None,
-                 rules_problem: Exception | None = None, backend: SearchBackend | None = None):
-        if index is None and backend is None:
-            raise ValueError("Engine 需要索引或检索后端")
-        self.index = index
-        self.cases = index.cases if index is not None else None
+                 rules_problem: Exception | None = None):
+        self.backend = backend
         self.analyzer = analyzer
         self.embedder = embedder
         self.settings = settings
         self.rules = rules
         self.rules_problem = rules_problem  # a RuleCheckError when broken packs were set aside
-        self.backend = backend or EmbeddedBackend(index, ScaleSettings.from_match(settings))
         self.query_cache: dict[str, np.ndarray] = {}  # insertion-ordered: oldest first
 
     @property
-    def _pos(self) -> dict[str, int]:
-        return self.backend.positions
+    def in_memory(self) -> bool:
+        """An embedded library held as Case objects (not the memory-mapped large layout, not
+        Milvus): the only kind `updated` can re-index exactly rather than through a delta."""
+        return isinstance(self.backend, EmbeddedBackend) and isinstance(self.backend.index.cases, list)
 
-    # ---------------------------------------------------------------- opening
-    @classmethod
-    def open(cls, corpus: Path | None = None, use_rules: bool = True,
-             settings: config.MatchSettings | None = None, rules_dir: Path | None = None,
-             rebuild: bool = False, dense: bool | None = None,
-             progress: Callable[[str, int, int], None] | None = None,
-             vectors: np.ndarray | None = None) -> "Engine":
-        """Open the case library (or an external corpus file) with its index and rules.
-
-        Libraries of `settings.ann_threshold` cases or more — and any corpus given with
-        precomputed `vectors` (row-aligned with the file's lines) — are streamed into a large
-        index (`zhili.retrieval.large`) and served memory-mapped, never held as Case objects.
-        """
-        from .store import CaseStore, load_library
-        settings = settings or config.MatchSettings.load()
-        index_dir = config.home() / "index" / "library"
-        if corpus is not None:  # one index per external corpus file, beside the library's
-            tag = hashlib.sha256(str(Path(corpus).resolve()).encode()).hexdigest()[:10]
-            index_dir = index_dir.with_name(f"corpus-{Path(corpus).name.split('.')[0]}-{tag}")
-        kw = dict(use_rules=use_rules, settings=settings, rules_dir=rules_dir, rebuild=rebuild,
-                  dense=dense, progress=progress)
-        if settings.backend == "milvus":  # the collection holds the index; cases come from the store
-            return cls.from_cases(load_library(corpus), index_dir, vectors=vectors, **kw)
-        if corpus is None:
-            with CaseStore.open() as store:
-                if store.count(status="published") >= settings.ann_threshold:
-                    from .retrieval.large import StoreSource
-                    return cls.open_large(StoreSource(store), index_dir, **kw)
-        elif Path(corpus).suffix == ".jsonl" and (vectors is not None or Path(corpus).stat().st_size >= LARGE_FILE_BYTES):
-            from .retrieval.large import FileSource
-            return cls.open_large(FileSource(Path(corpus)), index_dir, vectors=vectors, **kw)
-        return cls.from_cases(load_library(corpus), index_dir, vectors=vectors, **kw)
-
-    @classmethod
-    def open_large(cls, source, index_dir: Path, use_rules: bool = True,
-                   settings: config.MatchSettings | None = None, rules_dir: Path | None = None,
-                   rebuild: bool = False, dense: bool | None = None,
-                   progress: Callable[[str, int, int], None] | None = None,
-                   vectors: np.ndarray | None = None) -> "Engine":
-        """An engine over a `LibrarySource` (store or corpus file) via the large index layout."""
-        from .retrieval.large import EmptySourceError, open_large
-        settings = settings or config.MatchSettings.load()
-        embedder = _embedder(settings, dense)
-        try:
-            index, analyzer, pending = open_large(
-                source, index_dir, lambda terms: Analyzer(extra_terms=terms, segmentation=settings.segmentation),
-                embedder, config.home() / "vectors", (settings.bm25_k1, settings.bm25_b),
-                AnnSettings(settings.ann_nlist, settings.ann_nprobe),
-                rebuild=rebuild, vectors=vectors, progress=progress, max_delta=settings.delta_merge)
-        except EmptySourceError as exc:
-            raise EmptyLibraryError(str(exc)) from exc
-        rules, problem = load_rules(rules_dir) if use_rules else (None, None)
-        engine = cls(index, analyzer, embedder, settings, rules, rules_problem=problem)
-        if pending is not None:  # a few cases changed since the build: served from the delta
-            engine = engine.updated(pending.changed, pending.removed)
-        return engine
-
-    @classmethod
-    def open_index(cls, index_dir: Path, use_rules: bool = True,
-                   settings: config.MatchSettings | None = None,
-                   rules_dir: Path | None = None) -> "Engine":
-        """Serve a built large index directory as it is, without its source (the corpus file or
-        store may be elsewhere or gone). Raises ValueError if it is not a usable large index."""
-        from .retrieval.large import load_large, stored_terms
-        from .retrieval.index import _read_manifest
-        settings = settings or config.MatchSettings.load()
-        manifest, terms = _read_manifest(Path(index_dir)), stored_terms(Path(index_dir))
-        if not manifest or manifest.get("layout") != "large" or terms is None:
-            raise ValueError(f"{index_dir} 不是完整的大型案例库索引目录")
-        analyzer = Analyzer(extra_terms=terms, segmentation=settings.segmentation)
-        if analyzer.fingerprint != manifest["text_fingerprint"]:
-            raise ValueError(f"{index_dir}：词表已改变，索引需要重建（zhili index --rebuild）")
-        embedder = _embedder(settings, manifest.get("embedder") is not None)
-        if embedder is not None and embedder.name != manifest.get("embedder"):
-            raise ValueError(f"{index_dir}：索引的嵌入模型是 {manifest.get('embedder')}，当前设置为 {embedder.name}")
-        index = load_large(Path(index_dir), manifest, embedder is not None)
-        rules, problem = load_rules(rules_dir) if use_rules else (None, None)
-        return cls(index, analyzer, embedder, settings, rules, rules_problem=problem)
-
-    @classmethod
-    def from_cases(cls, cases: list[Case], index_dir: Path, use_rules: bool = True,
-                   settings: config.MatchSettings | None = None, rules_dir: Path | None = None,
-                   rebuild: bool = False, dense: bool | None = None,
-                   progress: Callable[[str, int, int], None] | None = None,
-                   vectors: np.ndarray | None = None) -> "Engine":
-        """`vectors`: precomputed unit passage vectors aligned with `cases` (nothing embedded)."""
-        if not cases:
-            raise EmptyLibraryError("案例库中没有案例：请先用 zhili cases import 导入案例文件")
-        settings = settings or config.MatchSettings.load()
-        analyzer = Analyzer(extra_terms=library_terms(cases), segmentation=settings.segmentation)
-        embedder = _embedder(settings, dense)
-        if settings.backend == "milvus":
-            backend = milvus_backend(cases, analyzer, embedder, settings, rebuild, vectors)
-            rules, problem = load_rules(rules_dir) if use_rules else (None, None)
-            return cls(None, analyzer, embedder, settings, rules, rules_problem=problem, backend=backend)
-        ann = None
-        if len(cases) >= settings.ann_threshold:
-            ann = AnnSettings(settings.ann_nlist, settings.ann_nprobe)
-        index = Index.open(cases, analyzer, embedder, index_dir, bm25=(settings.bm25_k1, settings.bm25_b),
-                           vector_cache_dir=config.home() / "vectors", rebuild=rebuild,
-                           progress=progress, ann=ann, vectors=vectors)
-        rules, problem = load_rules(rules_dir) if use_rules else (None, None)
-        return cls(index, analyzer, embedder, settings, rules, rules_problem=problem)
-
+    # ---------------------------------------------------------------- changes
     def updated(self, changed: list[Case], removed: list[str], exact_only: bool = False) -> "Engine | None":
         """A new engine where `changed` cases (new or edited) and `removed` ids take effect at
         once; this engine is left untouched (requests in flight keep a consistent library).
@@ -211,18 +105,22 @@ class Engine:
             return self
         tokens = [self.analyzer.analyze_document(case_document(c)) for c in changed]
         vectors = None
-        if changed and self.embedder is not None and (self.index is None or self.index.vectors is not None):
+        if changed and self.embedder is not None and self.backend.has_vectors:
             vectors, _ = case_vectors(list(changed), self.embedder, config.home() / "vectors")
         exact = self._reindexed(changed, removed, tokens, vectors)
         if exact is not None or exact_only:
             return exact
-        backend = self.backend.copy() if hasattr(self.backend, "copy") else self.backend
+        backend = self.backend.copy()
         backend.delete(list(removed))
         backend.upsert(list(changed), tokens, vectors)
         if backend.count() == 0:
             raise EmptyLibraryError("案例库中没有案例：删除后已没有可匹配的案例")
-        engine = Engine(self.index, self.analyzer, self.embedder, self.settings, self.rules,
-                        rules_problem=self.rules_problem, backend=backend)
+        return self._with_backend(backend)
+
+    def _with_backend(self, backend: SearchBackend) -> "Engine":
+        """This engine's parts over another backend, its query-vector cache carried over."""
+        engine = Engine(backend, self.analyzer, self.embedder, self.settings, self.rules,
+                        rules_problem=self.rules_problem)
         engine.query_cache = dict(self.query_cache)
         engine.share_judge(self)
         return engine
@@ -234,10 +132,11 @@ class Engine:
         (ordered by id, as the store and `Service` build it). None when this engine cannot —
         a large or delta-served library, tokens not at hand, or a change to the library's own
         terms (every case would need re-tokenizing: a full build's job)."""
-        index, backend = self.index, self.backend
-        if (index is None or not isinstance(backend, EmbeddedBackend) or len(backend.delta)
-                or backend.alive is not None or not isinstance(index.cases, list) or index.ann is not None):
+        backend = self.backend
+        if (not isinstance(backend, EmbeddedBackend) or not self.in_memory or len(backend.delta)
+                or backend.alive is not None or backend.index.ann is not None):
             return None
+        index = backend.index
         old_tokens = index.case_tokens()
         if old_tokens is None:
             return None
@@ -260,11 +159,7 @@ class Engine:
             new_vectors = np.stack([vectors[rows[i][2]] if i in fresh else np.asarray(index.vectors[rows[i][2]])
                                     for i in order]).astype(np.float32)
         new_index = index.with_changes(cases, [rows[i][1] for i in order], new_vectors)
-        engine = Engine(new_index, self.analyzer, self.embedder, self.settings, self.rules,
-                        rules_problem=self.rules_problem)
-        engine.query_cache = dict(self.query_cache)
-        engine.share_judge(self)
-        return engine
+        return self._with_backend(EmbeddedBackend(new_index, backend.settings))
 
     # ---------------------------------------------------------------- stages
     def analyze(self, text: str) -> Analysis:
@@ -278,12 +173,11 @@ class Engine:
                  k: int | None = None) -> Retrieval:
         """Candidates from the backend (filters applied there), with their raw scores."""
         vector = None
-        if self.embedder is not None and (self.index is None or self.index.vectors is not None):
+        if self.embedder is not None and self.backend.has_vectors:
             vector = self.query_vector(self.dense_text(analysis))
         cands = self.backend.search(analysis.tokens, vector, k or self.settings.ann_k, filters,
                                     within=candidates)
-        view = (self.backend.view(cands) if hasattr(self.backend, "view")
-                else CandidateView.from_cases(self.backend.fetch(cands.ids)))
+        view = self.backend.view(cands)
         sparse = cands.sparse
         if np.isnan(sparse).any():
             sparse = np.nan_to_num(sparse, nan=np.nanmin(sparse) if not np.isnan(sparse).all() else 0.0)
@@ -482,57 +376,9 @@ class Engine:
             problem=c.problem, practice=c.practice, outcomes=c.outcomes, source=c.source)
 
 
-def milvus_backend(cases: list[Case], analyzer: Analyzer, embedder: Embedder | None,
-                   settings: config.MatchSettings, rebuild: bool = False,
-                   vectors: np.ndarray | None = None) -> SearchBackend:
-    """A Milvus collection brought in line with `cases` (the store stays the source of truth):
-    only cases whose content differs from the collection are tokenized, embedded and written."""
-    import os
-
-    from .retrieval.milvus import MilvusBackend, MilvusBackendError
-
-    if not settings.milvus_uri:
-        raise MilvusBackendError("已选择 Milvus 检索后端，但未设置 milvus_uri（zhili.toml [match]）")
-    kw = dict(token=os.environ.get("ZHILI_MILVUS_TOKEN"), collection=settings.milvus_collection,
-              dim=embedder.dim if embedder is not None else None,
-              bm25=(settings.bm25_k1, settings.bm25_b), exhaustive_below=settings.milvus_exhaustive_below)
-    backend = MilvusBackend.open(settings.milvus_uri, **kw)
-    if rebuild:
-        backend.drop()
-        backend = MilvusBackend.open(settings.milvus_uri, **kw)
-    changed, removed = backend.diff(cases)
-    backend.delete(removed)
-    if changed:
-        given = None
-        if vectors is not None:
-            row = {c.id: i for i, c in enumerate(cases)}
-            given = vectors[[row[c.id] for c in changed]]
-        vecs = None
-        if embedder is not None:
-            vecs = given if given is not None else case_vectors(list(changed), embedder, config.home() / "vectors")[0]
-        backend.upsert(changed, [analyzer.analyze_document(case_document(c)) for c in changed], vecs)
-    return backend
-
-
-def _embedder(settings: config.MatchSettings, dense: bool | None) -> Embedder | None:
-    if not (settings.embedder != "none" if dense is None else dense):
-        return None
-    from .retrieval.embedders import make_embedder
-    return make_embedder(settings.embedder)
-
-
 def library_terms(cases: list[Case]) -> tuple[str, ...]:
     """Mechanism and domain names the library uses: segmentation must keep them whole."""
     return tuple(sorted({t for c in cases for t in (*c.mechanisms, *c.domains) if 1 < len(t) <= 12}))
-
-
-def load_rules(rules_dir: Path | None) -> tuple[RuleSet | None, Exception | None]:
-    """(rule set, problem): the active packs, or the last good ones with the check error that
-    kept the new ones out; (None, None) when no packs are installed."""
-    directory = rules_dir or config.rules_dir()
-    if not directory.is_dir() or not any(directory.iterdir()):
-        return None, None
-    return load_or_last_good(directory, config.home() / "rules-last-good")
 
 
 class RuleReasons:

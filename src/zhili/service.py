@@ -5,9 +5,9 @@ index must follow the database without ever serving a half-built engine:
 
 * every call to `engine()` compares `store.cases.revision()` (cheap) with the revision the
   current engine was built from; on a change it rebuilds (incrementally through
-  `Engine.updated` when available, else `Engine.from_cases`, which reuses cached tokens and
-  vectors) and swaps the reference in one assignment — requests already running keep the engine
-  they started with;
+  `Engine.updated` when little changed, else in full through `zhili.wiring`, which reuses cached
+  tokens and vectors) and swaps the reference in one assignment — requests already running keep
+  the engine they started with;
 * writes made through this process call `refresh()` themselves, so a saved case is searchable
   in the very next request; writes by another process are noticed on the next request;
 * the bundled embedder is one native model shared by the whole process and not known to be
@@ -26,7 +26,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from . import config
+from . import config, wiring
 from .answer import Answer
 from .engine import EmptyLibraryError, Engine
 from .retrieval.filters import Filters
@@ -73,12 +73,13 @@ class Service:
     def __init__(self, store: "Store", *, index_dir: Path | None = None,
                  rules_dir: Path | None = None) -> None:
         self.store = store
-        self.index_dir = index_dir or config.home() / "index" / "library"
+        self.index_dir = index_dir or wiring.index_dir()
         self.rules_dir = rules_dir
         self._engine: Engine | None = None
         self._revision: str | None = None
         self._hashes: dict[str, str] = {}  # id → content hash of what the serving engine matches
         self._reload = threading.Lock()
+        self._provinces: tuple[str, list[str]] | None = None  # (store revision, provinces)
         self.state = EngineState(None, 0, None, None, False, False)
 
     @classmethod
@@ -144,40 +145,22 @@ class Service:
                  "incremental" if incremental else "rebuilt", self.state.build_seconds)
         return engine
 
-    def _published_hashes(self) -> dict[str, str]:
-        """id → content hash of every published case, from the hash column alone: a library
-        change costs one narrow query, never loading every case."""
-        cases = self.store.cases
-        if hasattr(cases, "published_hashes"):
-            return dict(cases.published_hashes())
-        from .retrieval.large import StoreSource
-
-        return StoreSource(cases).rows()
-
     def _rebuild(self, old: Engine | None, force: bool) -> tuple[Engine, dict[str, str], bool]:
-        """A delta update when the engine supports it and little changed, else a full build.
-        Returns (engine, id → hash of what it matches, whether it was a delta)."""
-        hashes = self._published_hashes()
+        """A delta update when little changed, else a full build. Returns (engine, id → hash
+        of what it matches, whether it was a delta). The hashes come from the hash column
+        alone: a library change costs one narrow query, never loading every case."""
+        hashes = self.store.cases.published_hashes()
         with EMBED_LOCK:  # new passages are embedded by the same shared model
-            if old is not None and not force and hasattr(old, "updated") and hashes:
+            if old is not None and not force and hashes:
                 engine = self._delta(old, hashes)
                 if engine is not None:
                     return engine, hashes, True
             return self._full_build(len(hashes)), hashes, False
 
     def _full_build(self, published: int) -> Engine:
-        """Large libraries stream from the store into the memory-mapped layout (never a list of
-        every case); small ones are read whole, as the CLI does."""
-        settings = config.MatchSettings.load()
-        if published >= settings.ann_threshold and settings.backend == "embedded":
-            from .retrieval.large import StoreSource
-
-            return Engine.open_large(StoreSource(self.store.cases), self.index_dir, settings=settings,
-                                     rules_dir=self.rules_dir)
-        # ordered by id in Python, whatever the database's collation: incremental updates
-        # (`Engine.updated`) keep the same order, so both give the same answers
-        cases = sorted(self.store.cases.published(), key=lambda c: c.id)
-        return Engine.from_cases(cases, self.index_dir, settings=settings, rules_dir=self.rules_dir)
+        """The published library opened as the settings say (`zhili.wiring`), as the CLI does."""
+        return wiring.store_engine(self.store.cases, self.index_dir, published=published,
+                                   settings=config.MatchSettings.load(), rules_dir=self.rules_dir)
 
     def _delta(self, old: Engine, hashes: dict[str, str]) -> Engine | None:
         """`old.updated(changed, removed)`, or None when a full build is the better choice.
@@ -192,9 +175,9 @@ class Service:
         # a case gone (or withdrawn) since the hashes were read is caught by the next revision
         changed = [c for c in map(self.store.cases.get, changed_ids) if c is not None]
         # small libraries are re-indexed exactly or rebuilt — never served from a delta whose
-        # BM25 statistics drift from a rebuild's (see `Engine.updated`)
-        exact_only = (old.index is not None and isinstance(old.index.cases, list)  # not the large layout
-                      and old.settings.backend == "embedded" and len(hashes) < old.settings.exact_update_below)
+        # BM25 statistics drift from a rebuild's (see `Engine.updated`); the memory-mapped
+        # large layout cannot be re-indexed in memory, so it always takes the delta
+        exact_only = old.in_memory and len(hashes) < old.settings.exact_update_below
         try:
             return old.updated(changed, removed, exact_only=exact_only)
         except EmptyLibraryError:
@@ -210,6 +193,17 @@ class Service:
             guarded = _locked(engine.query_vector, EMBED_LOCK)
             guarded._zhili_locked = True  # type: ignore[attr-defined]
             engine.query_vector = guarded  # type: ignore[method-assign]
+
+    # ---------------------------------------------------------------- the library
+    def provinces(self) -> list[str]:
+        """Distinct non-empty provinces of the published cases (the search page's filter list):
+        one query on the store's province column, cached until the library's revision moves —
+        never a walk over every case, whatever the backend or the library's size."""
+        revision = self.store.cases.revision()
+        cached = self._provinces
+        if cached is None or cached[0] != revision:
+            cached = self._provinces = (revision, self.store.cases.published_provinces())
+        return list(cached[1])
 
     # ---------------------------------------------------------------- answering
     def recommend(self, text: str, top: int = 10, filters: Filters | dict | None = None,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from zhili.api import create_app
+from zhili.app import create_app
 from zhili.api.settings import ApiSettings
 from zhili.service import Service
 

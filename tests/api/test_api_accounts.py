@@ -11,7 +11,7 @@ from api_helpers import PASSWORD, Api, error_of, new_case
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from zhili.api.auth import SESSION_COOKIE
+from zhili.access.auth import SESSION_COOKIE
 from zhili.store.clock import now
 from zhili.store.schema import tokens_table
 

@@ -11,7 +11,7 @@ CASES = "/api/v1/cases"
 
 
 def test_secret_key_is_private_and_stable(api: Api) -> None:
-    from zhili.api.auth import secret_key
+    from zhili.access.auth import secret_key
 
     path = api.home / "secret.key"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -84,7 +84,7 @@ def test_roles(api: Api) -> None:
 
 
 def test_login_failures_and_limit(api: Api) -> None:
-    from zhili.api.auth import LoginLimiter
+    from zhili.access.auth import LoginLimiter
 
     state = api.client.app.state
     saved, state.login_limiter = state.login_limiter, LoginLimiter(attempts=3)  # each try costs argon2

@@ -11,7 +11,7 @@ from api_helpers import Api
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from zhili.api import create_app
+from zhili.app import create_app
 from zhili.service import Service
 
 HTML = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}

@@ -26,7 +26,7 @@ def test_validation_error_lists_every_field(api: Api) -> None:
 
 def test_unexpected_errors_are_generic_and_logged(api: Api, caplog) -> None:
     """A real failure inside a request (the database vanishes) → generic 500 JSON, logged in full."""
-    from zhili.api import create_app
+    from zhili.app import create_app
     from zhili.service import Service
 
     service = Service.open(f"sqlite:///{api.home / 'doomed.db'}")
@@ -47,7 +47,7 @@ def test_unexpected_errors_are_generic_and_logged(api: Api, caplog) -> None:
 
 def test_empty_library_is_503_everywhere(api: Api, tmp_path) -> None:
     """Nothing published (a fresh database emptied by editors): every engine route says so."""
-    from zhili.api import create_app
+    from zhili.app import create_app
     from zhili.service import Service
 
     service = Service.open(f"sqlite:///{tmp_path / 'empty.db'}")

@@ -12,7 +12,7 @@ from api_helpers import Api, new_case
 
 from fastapi.testclient import TestClient
 
-from zhili.api import create_app
+from zhili.app import create_app
 from zhili.store import Store
 
 

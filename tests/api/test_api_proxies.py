@@ -15,8 +15,8 @@ import pytest
 from api_helpers import PASSWORD, Api
 from fastapi.testclient import TestClient
 
-from zhili.api.auth import LoginLimiter
-from zhili.api.proxies import client_address, parse_networks
+from zhili.access.auth import LoginLimiter
+from zhili.access.proxies import client_address, parse_networks
 from zhili.api.settings import ApiSettings
 
 LOGIN = "/api/v1/auth/login"

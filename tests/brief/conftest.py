@@ -11,6 +11,7 @@ from zhili.answer import Answer
 from zhili.cases import case_from_record
 from zhili.config import BUNDLED_CASES
 from zhili.engine import Engine
+from zhili.wiring import cases_engine
 
 # A work order as it arrives from the 12345 hotline: personal data inside, plus an injection attempt.
 WORK_ORDER = (
@@ -34,7 +35,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     mp.delenv("ZHILI_DB_URL", raising=False)
     lines = BUNDLED_CASES.read_text(encoding="utf-8").splitlines()
     cases = [case_from_record(json.loads(line)) for line in lines if line.strip()]
-    yield Engine.from_cases(cases, home / "index")
+    yield cases_engine(cases, home / "index")
     mp.undo()
 
 

@@ -9,6 +9,7 @@ from zhili.cases import case_from_record
 from zhili.config import BUNDLED_CASES
 from zhili.engine import Engine, QueryError
 from zhili.retrieval.filters import Filters
+from zhili.wiring import cases_engine
 
 
 def bundled_cases():
@@ -20,13 +21,13 @@ def engine(tmp_path_factory) -> Engine:
     home = tmp_path_factory.mktemp("home")
     mp = pytest.MonkeyPatch()
     mp.setenv("ZHILI_HOME", str(home))
-    eng = Engine.from_cases(bundled_cases(), home / "index", use_rules=False)
+    eng = cases_engine(bundled_cases(), home / "index", use_rules=False)
     yield eng
     mp.undo()
 
 
 def test_first_open_uses_shipped_vectors(engine):
-    assert engine.index.report.rebuilt and engine.index.report.embedded == 0
+    assert engine.backend.index.report.rebuilt and engine.backend.index.report.embedded == 0
 
 
 def test_elevator_problem_finds_elevator_cases(engine):
@@ -44,9 +45,9 @@ def test_synonyms_change_bm25_matching(engine):
     """装电梯 only reaches the 加装电梯 cases' BM25 terms through the synonym map."""
     with_syn = engine.retrieve(engine.analyze("装电梯"), Filters(), None)
     raw = engine.analyzer.tokenize(engine.analyzer.normalize.basic("装电梯"))
-    without = engine.index.sparse.scores(raw)
+    without = engine.backend.index.sparse.scores(raw)
     top = int(with_syn.sparse.argmax())
-    assert "加装电梯" in engine.cases[top].domains
+    assert "加装电梯" in engine.backend.index.cases[top].domains
     assert with_syn.sparse[top] > without[top]
 
 
@@ -77,7 +78,7 @@ def test_explanation_fields(engine):
     assert set(r.methods) == {"bm25", "dense", "domain_feedback"} and r.methods["bm25"].rank >= 1
     assert r.source.title and any(x.outcomes for x in ans.results)
     span = r.matched_terms[0].spans[0]
-    assert getattr(engine.cases[engine._pos[r.case_id]], span.field)[span.start:span.end].lower() == r.matched_terms[0].term
+    assert getattr(engine.backend.fetch([r.case_id])[0], span.field)[span.start:span.end].lower() == r.matched_terms[0].term
     assert set(ans.by_dimension) == {"政治引领", "组织引领", "能力引领", "机制引领"}
 
 
@@ -111,4 +112,4 @@ def test_query_vector_is_remembered(engine):
 def test_empty_library_is_a_clear_error(tmp_path):
     from zhili.engine import EmptyLibraryError
     with pytest.raises(EmptyLibraryError, match="zhili cases import"):
-        Engine.from_cases([], tmp_path / "index", use_rules=False)
+        cases_engine([], tmp_path / "index", use_rules=False)

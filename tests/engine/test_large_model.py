@@ -29,9 +29,9 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from index_model import (QUERIES, LibraryModel, donor_copy, fresh_database, novel_case, require_postgresql,
                          same_ranking, sqlite_url)
 from zhili import config
-from zhili.engine import Engine
 from zhili.retrieval.large import StoreSource
 from zhili.service import Service
+from zhili.wiring import source_engine
 
 LARGE = """[match]
 ann_threshold = 100
@@ -62,7 +62,7 @@ class LargeLibraryMachine(RuleBasedStateMachine):
         self.index_dir = self.run / "index"
         self.service = Service.open(self.url, index_dir=self.index_dir)
         engine = self.service.engine()
-        assert engine.index.manifest.get("layout") == "large" and not engine.backend.exhaustive()
+        assert engine.backend.index.manifest.get("layout") == "large" and not engine.backend.exhaustive()
         self.model = LibraryModel({c.id: (c, "published") for c in self.service.store.cases.published()})
         self.donors = self.model.published()
         self.next_id = 0
@@ -142,7 +142,7 @@ class LargeLibraryMachine(RuleBasedStateMachine):
 
     def merge(self) -> None:
         """`zhili index --merge`, then the server picks the merged layout up on a full refresh."""
-        Engine.open_large(StoreSource(self.service.store.cases), self.index_dir, use_rules=False, rebuild=True)
+        source_engine(StoreSource(self.service.store.cases), self.index_dir, use_rules=False, rebuild=True)
         self.service.refresh(force=True)
         self.merged = True
         self._equals_scratch_build()
@@ -166,7 +166,7 @@ class LargeLibraryMachine(RuleBasedStateMachine):
 
     def _equals_scratch_build(self) -> None:
         scratch = self.run / "scratch"
-        reference = Engine.open_large(StoreSource(self.service.store.cases), scratch, rebuild=True)
+        reference = source_engine(StoreSource(self.service.store.cases), scratch, rebuild=True)
         served = self.service.engine()
         for text, filters in QUERIES:
             a = served.recommend(text, top_k=10, filters=filters)

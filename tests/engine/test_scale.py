@@ -10,6 +10,7 @@ from zhili.config import MatchSettings
 from zhili.engine import EmptyLibraryError, Engine
 from zhili.retrieval.backend import SearchBackend
 from zhili.retrieval.filters import Filters
+from zhili.wiring import cases_engine
 
 QUERIES = [
     "老旧小区想加装电梯，一楼住户坚决反对，协商了几次都没结果",
@@ -47,20 +48,20 @@ def cases():
 
 @pytest.fixture(scope="module")
 def exact(home, cases) -> Engine:
-    return Engine.from_cases(cases, home / "exact", use_rules=False)
+    return cases_engine(cases, home / "exact", use_rules=False)
 
 
 @pytest.fixture(scope="module")
 def pruned(home, cases) -> Engine:
     """Candidate generation forced on: 40 candidates per method out of 223 cases."""
     settings = _settings(ann_threshold=1, exact_below=0, ann_k=40)
-    return Engine.from_cases(cases, home / "ann", use_rules=False, settings=settings)
+    return cases_engine(cases, home / "ann", use_rules=False, settings=settings)
 
 
 def test_backend_satisfies_the_contract(exact, pruned):
     assert isinstance(exact.backend, SearchBackend)
     assert exact.backend.exhaustive() and not pruned.backend.exhaustive()
-    assert pruned.index.ann is not None and exact.index.ann is None
+    assert pruned.backend.index.ann is not None and exact.backend.index.ann is None
 
 
 def test_pruned_ranking_agrees_with_exact(exact, pruned):
@@ -78,8 +79,8 @@ def test_pruned_search_returns_few_candidates_with_exact_scores(exact, pruned):
     analysis = exact.analyze(QUERIES[0])
     full = exact.retrieve(analysis, Filters(), None)
     part = pruned.retrieve(analysis, Filters(), None)
-    assert full.candidates.exhaustive and len(full.candidates) == len(exact.cases)
-    assert not part.candidates.exhaustive and len(part.candidates) < len(exact.cases)
+    assert full.candidates.exhaustive and len(full.candidates) == exact.backend.count()
+    assert not part.candidates.exhaustive and len(part.candidates) < exact.backend.count()
     pos = {cid: i for i, cid in enumerate(full.candidates.ids)}
     idx = [pos[c] for c in part.candidates.ids]
     assert np.allclose(part.sparse, full.sparse[idx], atol=1e-5)
@@ -92,7 +93,7 @@ def test_filters_hold_on_the_pruned_path(pruned, exact, spec):
     f = Filters.model_validate(spec)
     ans = pruned.recommend("矛盾纠纷调解 网格员 联动", top_k=20, filters=f)
     assert ans.results
-    by_id = {c.id: c for c in exact.cases}
+    by_id = {c.id: c for c in exact.backend.index.cases}
     assert all(f.accepts(by_id[r.case_id]) for r in ans.results)
     ref = exact.recommend("矛盾纠纷调解 网格员 联动", top_k=20, filters=f)
     assert ans.results[0].case_id == ref.results[0].case_id
@@ -100,7 +101,7 @@ def test_filters_hold_on_the_pruned_path(pruned, exact, spec):
 
 def test_selective_filter_is_searched_exactly(home, cases):
     settings = _settings(ann_threshold=1, exact_below=50, ann_k=10)
-    eng = Engine.from_cases(cases, home / "ann", use_rules=False, settings=settings)
+    eng = cases_engine(cases, home / "ann", use_rules=False, settings=settings)
     analysis = eng.analyze("加装电梯")
     narrow = eng.retrieve(analysis, Filters(domain=["加装电梯"]), None)
     assert narrow.candidates.exhaustive and narrow.candidates.total == len(narrow.candidates)
@@ -108,11 +109,11 @@ def test_selective_filter_is_searched_exactly(home, cases):
 
 def test_reopened_index_is_memory_mapped(home, cases, pruned):
     settings = _settings(ann_threshold=1, exact_below=0, ann_k=40)
-    again = Engine.from_cases(cases, home / "ann", use_rules=False, settings=settings)
-    assert not again.index.report.rebuilt
-    assert isinstance(again.index.vectors, np.memmap)
-    assert isinstance(again.index.sparse.model.scores["data"], np.memmap)
-    assert again.index.ann is not None
+    again = cases_engine(cases, home / "ann", use_rules=False, settings=settings)
+    assert not again.backend.index.report.rebuilt
+    assert isinstance(again.backend.index.vectors, np.memmap)
+    assert isinstance(again.backend.index.sparse.model.scores["data"], np.memmap)
+    assert again.backend.index.ann is not None
     q = QUERIES[1]
     assert ([r.case_id for r in again.recommend(q).results]
             == [r.case_id for r in pruned.recommend(q).results])

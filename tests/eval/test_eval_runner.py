@@ -13,6 +13,7 @@ from zhili.engine import Engine
 from zhili.eval import (
     EvalFormatError, candidate_sets, evaluate, load_eval_dir, report, run_engine,
 )
+from zhili.wiring import cases_engine
 
 from toyset import CORPUS, write_set
 
@@ -23,7 +24,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     mp = pytest.MonkeyPatch()
     mp.setenv("ZHILI_HOME", str(home))
     cases = [case_from_record(c) for c in CORPUS]
-    yield Engine.from_cases(cases, home / "index", use_rules=False, dense=False)
+    yield cases_engine(cases, home / "index", use_rules=False, dense=False)
     mp.undo()
 
 

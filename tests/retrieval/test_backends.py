@@ -126,6 +126,20 @@ def test_implements_the_interface(shared):
     assert shared.count() == 223
 
 
+def test_everything_the_engine_asks_is_answered(shared, library):
+    """Copy, view, exhaustive, vectors and describe: the members the engine, the service and
+    `zhili index` call on any backend, without probing for them."""
+    info = shared.describe()
+    assert info.cases == 223 and info.exhaustive == shared.exhaustive() is True and info.delta == 0
+    assert shared.has_vectors and info.vectors and info.storage
+    assert isinstance(shared.copy(), SearchBackend) and shared.copy().count() == 223
+    cands = shared.search(*library.query("加装电梯 一楼反对"), 10, Filters(level=["村社区"]))
+    view = shared.view(cands)
+    assert view.n == len(cands) and len(view.columns) == len(cands)
+    assert [view.case(i).id for i in range(view.n)] == cands.ids
+    assert view.mask("level", "村社区").all()
+
+
 @pytest.mark.parametrize("text, domain", [
     ("老旧小区想加装电梯，一楼住户坚决反对，协商了几次都没结果", "加装电梯"),
     ("小区物业跑路了，垃圾没人清，找谁？", "物业管理"),

@@ -16,6 +16,7 @@ from zhili.retrieval.milvus import (
     MAX_VARCHAR, MilvusBackend, MilvusBackendError, filter_expr, literal, token_text,
 )
 from zhili.retrieval.sparse import SparseIndex
+from zhili.wiring import cases_engine
 
 from test_backends import exact, library, make_backend  # noqa: F401  (fixtures, reused)
 
@@ -202,12 +203,10 @@ def engines(tmp_path_factory, library):
     home = tmp_path_factory.mktemp("home")
     mp = pytest.MonkeyPatch()
     mp.setenv("ZHILI_HOME", str(home))
-    embedded = Engine.from_cases(library.cases, home / "index", settings=MatchSettings(),
-                                 vectors=library.vectors)
+    embedded = cases_engine(library.cases, home / "index", settings=MatchSettings(), vectors=library.vectors)
     backend = MilvusBackend.open(str(home / "milvus.db"))
     backend.upsert(library.cases, library.tokens, library.vectors)
-    milvus = Engine(None, embedded.analyzer, embedded.embedder, embedded.settings, embedded.rules,
-                    backend=backend)
+    milvus = Engine(backend, embedded.analyzer, embedded.embedder, embedded.settings, embedded.rules)
     yield embedded, milvus
     backend.close()
     mp.undo()
@@ -257,12 +256,12 @@ def test_settings_select_milvus_and_the_collection_follows_the_library(tmp_path,
     uri = str(tmp_path / "milvus.db")
     (tmp_path / "zhili.toml").write_text(f'[match]\nbackend = "milvus"\nmilvus_uri = "{uri}"\n', encoding="utf-8")
     settings = MatchSettings.load()
-    first = Engine.from_cases(library.cases[:40], tmp_path / "index", settings=settings, vectors=library.vectors[:40])
+    first = cases_engine(library.cases[:40], tmp_path / "index", settings=settings, vectors=library.vectors[:40])
     assert type(first.backend).__name__ == "MilvusBackend" and first.backend.count() == 40
     assert not (tmp_path / "index").exists()  # no on-disk index: the collection is the index
     # a reopen with one case removed and one added only writes the difference
     cases = library.cases[1:41]
-    again = Engine.from_cases(cases, tmp_path / "index", settings=settings, vectors=library.vectors[1:41])
+    again = cases_engine(cases, tmp_path / "index", settings=settings, vectors=library.vectors[1:41])
     assert again.backend.count() == 40 and again.backend.diff(cases) == ([], [])
     top = again.recommend(cases[5].title, top_k=3)
     assert cases[5].id in [r.case_id for r in top.results]
@@ -277,5 +276,5 @@ def test_unknown_backend_and_missing_uri_are_clear_errors(tmp_path, library, mon
     with pytest.raises(ValueError, match="backend 应为 embedded 或 milvus"):
         MatchSettings.load()
     with pytest.raises(ValueError, match="milvus_uri"):
-        Engine.from_cases(library.cases[:5], tmp_path / "index", settings=MatchSettings(backend="milvus"),
+        cases_engine(library.cases[:5], tmp_path / "index", settings=MatchSettings(backend="milvus"),
                           vectors=library.vectors[:5])

@@ -120,12 +120,12 @@ def test_diff_rules_only_text_output(rules_copy, edit_table, tmp_path):
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory, bundled_cases_module):
-    from zhili.engine import Engine
+    from zhili.wiring import cases_engine
 
     home = tmp_path_factory.mktemp("home")
     mp = pytest.MonkeyPatch()
     mp.setenv("ZHILI_HOME", str(home))
-    eng = Engine.from_cases(bundled_cases_module, home / "index", use_rules=False)
+    eng = cases_engine(bundled_cases_module, home / "index", use_rules=False)
     yield eng
     mp.undo()
 

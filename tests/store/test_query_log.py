@@ -15,6 +15,7 @@ from zhili.store import QueryNotFoundError, Store
 from zhili.store.clock import now
 from zhili.store.schema import query_table
 from zhili import localtime
+from zhili.wiring import cases_engine
 
 PHONE, ID_CARD = "13812345678", "110105199001011234"
 RAW = f"小区加装电梯，一楼住户反对，联系电话{PHONE}，身份证{ID_CARD}"
@@ -26,7 +27,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     from zhili.cases.io import read_cases
     from zhili.config import BUNDLED_CASES
 
-    return Engine.from_cases(read_cases(BUNDLED_CASES), tmp_path_factory.mktemp("idx") / "library", dense=False)
+    return cases_engine(read_cases(BUNDLED_CASES), tmp_path_factory.mktemp("idx") / "library", dense=False)
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     mp = pytest.MonkeyPatch()
     mp.setenv("ZHILI_HOME", str(home))
     mp.delenv("ZHILI_DB_URL", raising=False)
-    from zhili.api import create_app
+    from zhili.app import create_app
     from zhili.service import Service
 
     service = Service.open(f"sqlite:///{home / 'zhili.db'}")

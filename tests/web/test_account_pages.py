@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from web_helpers import PASSWORD
 
-from zhili.api.auth import SESSION_COOKIE
+from zhili.access.auth import SESSION_COOKIE
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +19,7 @@ def app_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestC
     mp = pytest.MonkeyPatch()
     mp.setenv("ZHILI_HOME", str(home))
     mp.delenv("ZHILI_DB_URL", raising=False)
-    from zhili.api import create_app
+    from zhili.app import create_app
     from zhili.service import Service
 
     service = Service.open(f"sqlite:///{home / 'zhili.db'}")

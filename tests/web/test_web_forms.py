@@ -18,7 +18,7 @@ def app_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestC
     mp = pytest.MonkeyPatch()
     mp.setenv("ZHILI_HOME", str(home))
     mp.delenv("ZHILI_DB_URL", raising=False)
-    from zhili.api import create_app
+    from zhili.app import create_app
     from zhili.service import Service
 
     service = Service.open(f"sqlite:///{home / 'zhili.db'}")

@@ -1,9 +1,9 @@
-"""The HTTP service: REST API under /api/v1 (and the web pages when installed).
+"""The REST API under /api/v1: routers, request checks, error handlers, /docs.
 
-    from zhili.api import create_app
-    app = create_app()          # Service.open() on ZHILI_DB_URL / the workspace database
+`zhili.app.create_app` builds the whole application (API and web pages on one port) and calls
+`install` / `install_docs`; this package never imports `zhili.web`.
 """
 
-from .app import API_PREFIX, create_app
+from .app import API_PREFIX, DESCRIPTION, install, install_docs
 
-__all__ = ["API_PREFIX", "create_app"]
+__all__ = ["API_PREFIX", "DESCRIPTION", "install", "install_docs"]

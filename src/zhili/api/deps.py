@@ -8,10 +8,10 @@ from typing import Any
 from fastapi import Request
 from pydantic import ValidationError
 
+from ..access.errors import ApiError
 from ..cases.errors import validation_messages
 from ..engine import EmptyLibraryError, QueryError
 from ..service import Service
-from .errors import ApiError
 
 
 def get_service(request: Request) -> Service:

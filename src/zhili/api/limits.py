@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .errors import error_body
+from ..access.errors import error_body
 
 UPLOAD_SUFFIXES = ("/import", "/batch")
 

@@ -11,7 +11,7 @@ import threading
 import time
 from collections import deque
 
-from .errors import ApiError
+from ..access.errors import ApiError
 
 MAX_CLIENTS = 10_000  # bounded memory under a spray of addresses
 

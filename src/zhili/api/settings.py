@@ -34,7 +34,7 @@ class ApiSettings:
     def check(self) -> None:
         """Refuse values that would fail later, with a Chinese reason (ValueError)."""
         from ..store.users import check_days
-        from .proxies import parse_networks
+        from ..access.proxies import parse_networks
 
         check_days(self.token_days)
         parse_networks(self.trusted_proxies)
@@ -42,7 +42,7 @@ class ApiSettings:
     @property
     def proxy_networks(self) -> tuple[Any, ...]:
         """`trusted_proxies` as networks (parsed per call: a handful, once per login)."""
-        from .proxies import parse_networks
+        from ..access.proxies import parse_networks
 
         return parse_networks(self.trusted_proxies)
 

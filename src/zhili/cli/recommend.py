@@ -1,4 +1,4 @@
-"""`zhili recommend` and `zhili index`: thin layers over `zhili.engine`."""
+"""`zhili recommend` and `zhili index`: thin layers over `zhili.engine` (opened by `zhili.wiring`)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from .. import wiring
 from ..engine import Engine, QueryError
 from ..retrieval.filters import Filters
 from .render import render_answer
@@ -37,8 +38,8 @@ def open_engine(corpus: Optional[Path] = None, use_rules: bool = True, rebuild: 
             bar.update(tasks[stage], completed=done)
 
         try:
-            engine = Engine.open(corpus=corpus, use_rules=use_rules, rebuild=rebuild, dense=dense,
-                                 progress=tick)
+            engine = wiring.open_engine(corpus, use_rules=use_rules, rebuild=rebuild, dense=dense,
+                                        progress=tick)
         except Exception as exc:  # noqa: BLE001 - shown to the user with its cause, then exit
             err.print(f"[red]无法打开案例库、索引或规则：{exc}[/red]")
             raise typer.Exit(2) from exc
@@ -140,19 +141,15 @@ def index(
 ) -> None:
     """建立或更新检索索引（案例库变化时自动增量重建）。"""
     engine = open_engine(corpus, use_rules=False, rebuild=rebuild or merge, dense=dense)
-    rep = engine.index.report
+    info = engine.backend.describe()
+    rep, s, out = info.report, engine.settings, Console()
     state = "已重建" if rep.rebuilt else "已是最新，直接复用"
-    Console().print(f"索引{state}：案例 {len(engine.cases)} 个，新分词 {rep.tokenized} 个，"
-                    f"新向量化 {rep.embedded} 个（嵌入模型：{engine.index.manifest.get('embedder') or '未启用'}）")
-    s = engine.settings
-    if engine.backend.exhaustive():
-        Console().print(f"检索方式：逐案精确打分（案例数低于 ann_threshold={s.ann_threshold}）")
+    out.print(f"索引{state}：案例 {info.cases} 个，新分词 {rep.tokenized} 个，新向量化 {rep.embedded} 个"
+              f"（嵌入模型：{engine.embedder.name if engine.embedder is not None else '未启用'}）")
+    if info.exhaustive:
+        out.print(f"检索方式：逐案精确打分（{info.threshold}）；索引{info.storage}")
     else:
-        graph = (f"IVF 向量索引（{engine.index.ann.nlist} 簇）" if engine.index.ann is not None
-                 else "精确向量打分")
-        Console().print(f"检索方式：候选生成（BM25 前 {s.ann_k} ∪ {graph} 前 {s.ann_k}，"
-                        f"nprobe={s.ann_nprobe or '自动'}），再对候选精确融合排序；"
-                        f"索引{'流式存盘、内存映射' if engine.index.manifest.get('layout') == 'large' else '常驻内存'}")
-    delta = len(getattr(engine.backend, "delta", ()))
-    if delta:
-        Console().print(f"增量：{delta} 个案例在建索引后有改动，已可检索；运行 zhili index --merge 并入主索引")
+        dense_part = f" ∪ {info.vectors} 前 {s.ann_k}" if info.vectors else ""
+        out.print(f"检索方式：候选生成（BM25 前 {s.ann_k}{dense_part}），再对候选精确融合排序；索引{info.storage}")
+    if info.delta:
+        out.print(f"增量：{info.delta} 个案例在建索引后有改动，已可检索；运行 zhili index --merge 并入主索引")

@@ -214,9 +214,9 @@ def diff(old_dir: Annotated[Path, typer.Argument(help="旧规则目录")],
     engine = None
     if not rules_only:
         try:
-            from ..engine import Engine
+            from ..wiring import open_engine
 
-            engine = Engine.open(use_rules=False)
+            engine = open_engine(use_rules=False)
         except Exception as exc:  # noqa: BLE001 - report and fall back to the rule outcomes
             _err().print(f"[yellow]无法打开案例库（{escape(str(exc))}），只比较规则结果。[/yellow]")
     report = diff_rules(old, new, qs, engine=engine, top_k=top)

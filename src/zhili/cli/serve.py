@@ -11,7 +11,7 @@ LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 # uvicorn otherwise believes X-Forwarded-For from 127.0.0.1 (FORWARDED_ALLOW_IPS) and hands the app
 # whatever address that header claims, so a local client could dodge the login limit. The app
-# decides instead, from `[api] trusted_proxies` (zhili.api.proxies).
+# decides instead, from `[api] trusted_proxies` (zhili.access.proxies).
 UVICORN_OPTIONS: dict[str, Any] = {"proxy_headers": False}
 
 
@@ -27,7 +27,7 @@ def serve(
     # p95 2.4 s → 63 ms per request on a shared machine.
     import uvicorn
 
-    from ..api import create_app
+    from ..app import create_app
     from ..service import Service
 
     out, err = Console(highlight=False), Console(stderr=True, highlight=False)

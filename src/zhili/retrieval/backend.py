@@ -25,6 +25,7 @@ import numpy as np
 
 from ..cases import Case
 from .filters import Filters
+from .view import CandidateView
 
 FOUND_SPARSE = 1
 """Bit in `Candidates.found_by`: the id is in the BM25 top-k."""
@@ -84,15 +85,68 @@ class Candidates:
                    exhaustive=True, total=total)
 
 
+@dataclass
+class BuildReport:
+    """What opening an index took: rebuilt (or reused as it was), cases newly tokenized and embedded."""
+
+    rebuilt: bool
+    tokenized: int = 0
+    embedded: int = 0
+
+
+@dataclass(frozen=True)
+class BackendInfo:
+    """How a backend serves its library, for people (`zhili index`): Chinese phrases, not codes."""
+
+    cases: int
+    """Searchable cases now (deleted ones excluded, delta included)."""
+    exhaustive: bool
+    """Every case passing the filters is scored (no candidate generation)."""
+    threshold: str
+    """The setting past which candidates are generated, e.g. "案例数低于 ann_threshold=20000"."""
+    vectors: str | None
+    """How the dense top-k is found ("IVF 向量索引（64 簇，…）", "HNSW 向量索引", …); None: no vectors."""
+    storage: str
+    """Where the index lives ("常驻内存", "流式存盘、内存映射", "Milvus 集合 …")."""
+    delta: int
+    """Cases changed since the main index was built, served from a delta until a merge."""
+    report: BuildReport
+    """What opening the backend took: rebuilt or reused, cases newly tokenized and embedded."""
+
+
 @runtime_checkable
 class SearchBackend(Protocol):
-    """Candidate generation over a case library (embedded numpy/bm25s/faiss, or Milvus)."""
+    """Candidate generation over a case library (embedded numpy/bm25s/faiss, or Milvus).
+
+    Everything the engine, the service and the CLI ask of a backend is here, so none of them
+    probes for optional methods: a new backend implements all of it or fails `isinstance`."""
 
     name: str
     """Short stable name, e.g. "embedded" or "milvus"; shown in `zhili index`."""
 
     def count(self) -> int:
         """Number of searchable cases (deleted ones excluded)."""
+        ...
+
+    def exhaustive(self) -> bool:
+        """True when an unfiltered search scores every case (small libraries): candidate
+        generation is off and every score and statistic is exact."""
+        ...
+
+    @property
+    def has_vectors(self) -> bool:
+        """Whether the backend holds passage vectors: only then does the engine embed the
+        query and the cases it changes."""
+        ...
+
+    def copy(self) -> "SearchBackend":
+        """A backend to apply changes to while this one keeps answering (copy-on-write: an
+        engine serving requests keeps a consistent library). A backend over shared external
+        state (a Milvus collection) returns itself: every engine on it sees a change at once."""
+        ...
+
+    def describe(self) -> BackendInfo:
+        """How this backend serves its library (for `zhili index`)."""
         ...
 
     def upsert(self, cases: Sequence[Case], tokens: Sequence[list[str]],
@@ -122,4 +176,9 @@ class SearchBackend(Protocol):
     def fetch(self, ids: Sequence[str]) -> list[Case]:
         """The full cases for ids (the few being ranked and shown), in the order given.
         Raises KeyError naming an id that is not in the backend."""
+        ...
+
+    def view(self, cands: Candidates) -> CandidateView:
+        """What ranking reads about `cands` (facet columns, rule facet masks, the cases), aligned
+        by position with `cands.ids`, without loading the rest of the library."""
         ...

@@ -24,18 +24,18 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Callable, Collection, Sequence
+from typing import Collection, Sequence
 
 import numpy as np
 
 from ..cases import Case
 from .casefile import CaseFile
-from .backend import FOUND_ALL, FOUND_DENSE, FOUND_SPARSE, Candidates, ScoreStats
-from .columns import Columns
+from .backend import FOUND_ALL, FOUND_DENSE, FOUND_SPARSE, BackendInfo, Candidates, ScoreStats
 from .delta import Delta
 from .facets import FacetIndex
 from .filters import Filters
 from .index import Index
+from .view import CandidateView
 
 SAMPLE_ROWS = 8192
 
@@ -85,6 +85,22 @@ class EmbeddedBackend:
 
     def exhaustive(self) -> bool:
         return self.count() < self.settings.ann_threshold
+
+    @property
+    def has_vectors(self) -> bool:
+        return self.index.vectors is not None
+
+    def describe(self) -> BackendInfo:
+        idx = self.index
+        vectors = None
+        if idx.vectors is not None:
+            vectors = (f"IVF 向量索引（{idx.ann.nlist} 簇，nprobe={self.settings.nprobe or '自动'}）"
+                       if idx.ann is not None else "精确向量打分")
+        return BackendInfo(
+            cases=self.count(), exhaustive=self.exhaustive(),
+            threshold=f"案例数低于 ann_threshold={self.settings.ann_threshold}", vectors=vectors,
+            storage="流式存盘、内存映射" if idx.manifest.get("layout") == "large" else "常驻内存",
+            delta=len(self.delta), report=idx.report)
 
     def copy(self) -> "EmbeddedBackend":
         """Shares the immutable main index (and its caches); delta and tombstones are replaced,
@@ -222,7 +238,7 @@ class EmbeddedBackend:
         return self._sample
 
     # ------------------------------------------------------------ ranking support
-    def view(self, cands: Candidates) -> "CandidateView":
+    def view(self, cands: Candidates) -> CandidateView:
         """Facets of the candidates without a Python loop over the library: columns by row,
         rule facet masks from a library-wide cache (small libraries) or the candidates."""
         rows = cands.rows
@@ -247,38 +263,3 @@ class EmbeddedBackend:
                 self._facets = FacetIndex(self.index.cases)
             masks = lambda facet, value: self._facets.mask(facet, value)[rows]  # noqa: E731
         return CandidateView(len(rows), columns, fetch, masks, light)
-
-
-class CandidateView:
-    """What ranking reads about the candidates: facet columns, rule facet masks, the cases.
-
-    `case(i)` is the validated case (shown in results); facets of all candidates are read from
-    `light(i)` copies when the backend has a cheaper unvalidated read."""
-
-    def __init__(self, n: int, columns: Columns, fetch: Callable[[int], Case],
-                 masks: Callable[[str, str], np.ndarray] | None = None,
-                 light: Callable[[int], Case] | None = None):
-        self.n = n
-        self.columns = columns
-        self._fetch = fetch
-        self._light = light or fetch
-        self._masks = masks
-        self._cases: dict[int, Case] = {}
-        self._facets: FacetIndex | None = None
-
-    @classmethod
-    def from_cases(cls, cases: list[Case]) -> "CandidateView":
-        return cls(len(cases), Columns.build(cases), cases.__getitem__)
-
-    def case(self, i: int) -> Case:
-        c = self._cases.get(i)
-        if c is None:
-            c = self._cases[i] = self._fetch(i)
-        return c
-
-    def mask(self, facet: str, value: str) -> np.ndarray:
-        if self._masks is not None:
-            return self._masks(facet, value)
-        if self._facets is None:
-            self._facets = FacetIndex([self._cases.get(i) or self._light(i) for i in range(self.n)])
-        return self._facets.mask(facet, value)

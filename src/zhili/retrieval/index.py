@@ -24,6 +24,7 @@ from ..config import DATA_DIR
 from ..files import replacing_directory
 from ..text import Analyzer
 from .ann import AnnIndex, AnnSettings
+from .backend import BuildReport
 from .columns import Columns
 from .dense import Embedder, VectorCache, case_passage, embed_cases, passage_key
 from .sparse import SparseIndex, case_document
@@ -41,13 +42,6 @@ def library_hash(cases: list[Case]) -> str:
 
 def _safe(name: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
-
-
-@dataclass
-class BuildReport:
-    rebuilt: bool
-    tokenized: int = 0
-    embedded: int = 0
 
 
 @dataclass

@@ -35,11 +35,12 @@ from ..cases.model import STORED
 from ..files import replacing_directory
 from ..text import Analyzer
 from .ann import AnnIndex, AnnSettings, IndexedVectors
+from .backend import BuildReport
 from .casefile import CaseFile, CaseFileWriter
 from .columns import Columns, ColumnsBuilder
 from .dense import case_passage, passage_key
 from .embedders import Embedder
-from .index import FORMAT, SHIPPED_VECTORS, BuildReport, Index, _read_manifest, _safe
+from .index import FORMAT, SHIPPED_VECTORS, Index, _read_manifest, _safe
 from .sparse import SparseIndex, case_document
 
 Progress = Callable[[str, int, int], None]
@@ -49,11 +50,23 @@ EMBED_BATCH = 2_000
 class LibrarySource(Protocol):
     """Where a large library comes from: a cheap fingerprint, a count, and the cases in order."""
 
+    tracks_changes: bool
+    """Whether `rows`/`get` are cheap enough to serve a few changes from the delta instead of
+    rebuilding (the store: one narrow query); a file is rebuilt on any change."""
+
     def fingerprint(self) -> str: ...
 
     def count(self) -> int: ...
 
     def __iter__(self) -> Iterator[Case]: ...
+
+    def rows(self) -> dict[str, str]:
+        """id → content hash of every case."""
+        ...
+
+    def get(self, ids: list[str]) -> list[Case]:
+        """The cases for `ids`, in that order."""
+        ...
 
 
 @dataclass
@@ -61,6 +74,7 @@ class FileSource:
     """A JSONL corpus file (one case record per line); fingerprint = path, size, mtime."""
 
     path: Path
+    tracks_changes = False
 
     def fingerprint(self) -> str:
         st = self.path.stat()
@@ -79,9 +93,18 @@ class FileSource:
                     except ValueError as exc:
                         raise ValueError(f"{self.path}:{n}: 无法读取案例（{exc}）") from exc
 
+    def rows(self) -> dict[str, str]:
+        return {c.id: c.content_hash() for c in self}
+
+    def get(self, ids: list[str]) -> list[Case]:
+        found = {c.id: c for c in self if c.id in set(ids)}
+        return [found[i] for i in ids]
+
 
 class StoreSource:
     """The published cases of a case store, streamed by one ordered query (no pages, no list)."""
+
+    tracks_changes = True
 
     def __init__(self, store, batch: int = 2_000):
         self.store = store
@@ -95,22 +118,12 @@ class StoreSource:
 
     def rows(self) -> dict[str, str]:
         """id → content hash of every published case (one indexed query, no payloads)."""
-        from sqlalchemy import select
-
-        from ..store.schema import cases_table
-        q = (select(cases_table.c.id, cases_table.c.content_hash)
-             .where(cases_table.c.status == "published"))
-        with self.store.engine.connect() as conn:
-            return dict(conn.execute(q).all())
+        return self.store.published_hashes()
 
     def get(self, ids: list[str]) -> list[Case]:
         return [self.store.get(i) for i in ids]
 
     def __iter__(self) -> Iterator[Case]:
-        stream = getattr(self.store, "iter_published", None)
-        if stream is not None:  # the store's own streaming reader, when it has one
-            yield from stream()
-            return
         from sqlalchemy import select
 
         from ..store.case_records import payload_of
@@ -200,9 +213,9 @@ def open_large(source: LibrarySource, directory: Path, make_analyzer: Callable[[
                          key, vectors, progress), None)
 
 
-def _changes(source, directory: Path, max_delta: int) -> Pending | None:
+def _changes(source: LibrarySource, directory: Path, max_delta: int) -> Pending | None:
     """What changed since the build, when the source can tell and it is at most max_delta cases."""
-    if max_delta <= 0 or not hasattr(source, "rows") or not (directory / "hashes.npy").is_file():
+    if max_delta <= 0 or not source.tracks_changes or not (directory / "hashes.npy").is_file():
         return None
     ids = json.loads((directory / "ids.json").read_text(encoding="utf-8"))
     built = dict(zip(ids, np.load(directory / "hashes.npy").astype(str).tolist()))
@@ -228,7 +241,7 @@ def load_large(directory: Path, manifest: dict, dense: bool) -> Index:
                  ann=ann, ids=ids)
 
 
-def build_large(source, directory, make_analyzer, embedder, vector_cache_dir, bm25, ann, key,
+def build_large(source: LibrarySource, directory, make_analyzer, embedder, vector_cache_dir, bm25, ann, key,
                 given=None, progress=None) -> tuple[Index, Analyzer]:
     """Two streaming passes: (1) cases → case file, columns, ids, terms, vectors;
     (2) case file → tokens → BM25 matrix. Then the IVF index over the vectors."""
@@ -246,7 +259,7 @@ def build_large(source, directory, make_analyzer, embedder, vector_cache_dir, bm
             out = np.lib.format.open_memmap(tmp / "vectors.npy", mode="w+", dtype=np.float32,
                                             shape=(total, embedder.dim))
         pending: list[tuple[int, str]] = []
-        hashes: list[str] | None = [] if hasattr(source, "rows") else None
+        hashes: list[str] | None = [] if source.tracks_changes else None
         if total == 0:
             raise EmptySourceError("案例库中没有案例：请先用 zhili cases import 导入案例文件")
         for i, case in enumerate(source):

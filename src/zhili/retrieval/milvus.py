@@ -24,8 +24,9 @@ import numpy as np
 
 from ..cases import Case
 from ..cases.model import ID_PATTERN, STORED
-from .backend import FOUND_ALL, FOUND_DENSE, FOUND_SPARSE, Candidates, ScoreStats
+from .backend import FOUND_ALL, FOUND_DENSE, FOUND_SPARSE, BackendInfo, BuildReport, Candidates, ScoreStats
 from .filters import Filters
+from .view import CandidateView
 
 DEFAULT_COLLECTION = "zhili_cases"
 MAX_VARCHAR = 65_535  # Milvus's VARCHAR limit (checked in UTF-8 bytes, the stricter reading)
@@ -148,6 +149,8 @@ class MilvusBackend:
         self.bm25 = bm25
         self.lite = lite
         self.exhaustive_below = min(exhaustive_below, MAX_TOPK)
+        self.report = BuildReport(rebuilt=False)
+        """What the last sync from the case library wrote (set by `zhili.wiring`)."""
 
     # ---------------------------------------------------------- opening
     @classmethod
@@ -184,8 +187,10 @@ class MilvusBackend:
     def copy(self) -> "MilvusBackend":
         """The same collection: Milvus is shared and mutable, so unlike the embedded backend a
         copy sees later writes too (a request in flight during an update may see the change)."""
-        return MilvusBackend(self.client, self.collection, self.dim, self.bm25,
-                             self.exhaustive_below, lite=self.lite)
+        other = MilvusBackend(self.client, self.collection, self.dim, self.bm25,
+                              self.exhaustive_below, lite=self.lite)
+        other.report = self.report
+        return other
 
     def close(self) -> None:
         self.client.close()
@@ -194,9 +199,25 @@ class MilvusBackend:
         """Delete the collection and everything in it (a rebuild starts from here)."""
         self.client.drop_collection(self.collection)
 
-    # ---------------------------------------------------------- writes
+    # ---------------------------------------------------------- what it is
     def count(self) -> int:
         return self._count("")
+
+    def exhaustive(self) -> bool:
+        return self.count() <= self.exhaustive_below
+
+    @property
+    def has_vectors(self) -> bool:
+        return self.dim is not None
+
+    def describe(self) -> BackendInfo:
+        vectors = None if self.dim is None else ("FLAT 向量索引" if self.lite else "HNSW 向量索引")
+        return BackendInfo(
+            cases=self.count(), exhaustive=self.exhaustive(),
+            threshold=f"案例数不超过 milvus_exhaustive_below={self.exhaustive_below}", vectors=vectors,
+            storage=f"Milvus 集合 {self.collection}", delta=0, report=self.report)
+
+    # ---------------------------------------------------------- writes
 
     def upsert(self, cases: Sequence[Case], tokens: Sequence[list[str]],
                vectors: np.ndarray | None) -> None:
@@ -284,6 +305,10 @@ class MilvusBackend:
             if i not in found:
                 raise KeyError(f"案例不在 Milvus 集合 {self.collection} 中：{i}")
         return [found[i] for i in wanted]
+
+    def view(self, cands: Candidates) -> CandidateView:
+        """The candidates fetched whole: Milvus keeps no facet columns zhili could map."""
+        return CandidateView.from_cases(self.fetch(cands.ids))
 
     def search(self, tokens: list[str], vector: np.ndarray | None, k: int,
                filters: Filters, within: Collection[str] | None = None) -> Candidates:

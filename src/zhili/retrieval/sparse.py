@@ -14,7 +14,6 @@ import bm25s
 import numpy as np
 
 from ..cases import Case
-from ..text import Analyzer
 
 _COMPILE = threading.Lock()
 FIELD_WEIGHTS = {"title": 2, "problem": 2, "practice": 1, "mechanisms": 2, "domains": 1}
@@ -127,7 +126,3 @@ class SparseIndex:
         milliseconds and only the posting lists a query touches are paged in."""
         model = bm25s.BM25.load(str(directory), show_progress=False, verbosity=0, mmap=mmap)
         return cls(model, avgdl)
-
-
-def tokenize_cases(analyzer: Analyzer, cases: list[Case]) -> list[list[str]]:
-    return [analyzer.analyze_document(case_document(c)) for c in cases]

@@ -228,8 +228,3 @@ class Accumulator:
             urgency=ctx["urgency"], urgency_flags=ctx["urgency_flags"],
             routing=self.routing_now(), risk=self.risk(), boosts=list(self.boosts),
             filters=list(self.filters), suggestions=suggestions, trace=list(self.trace))
-
-
-def initial_context() -> dict[str, Any]:
-    """Derived fields before any pack ran, so every field a cell may read exists."""
-    return Accumulator().context()

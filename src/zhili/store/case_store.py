@@ -255,6 +255,15 @@ class CaseStore:
             return dict(conn.execute(select(cases_table.c.id, cases_table.c.content_hash)
                                      .where(cases_table.c.status == "published")).all())
 
+    def published_provinces(self) -> list[str]:
+        """Distinct non-empty provinces of the published cases, in name order (one query on
+        the province column; the payloads are not read)."""
+        q = (select(cases_table.c.province).distinct()
+             .where(cases_table.c.status == "published", cases_table.c.province != "")
+             .order_by(cases_table.c.province))
+        with self.engine.connect() as conn:
+            return list(conn.execute(q).scalars())
+
     def library_hash(self) -> str:
         """sha256 over the sorted (id, content_hash) of published cases: changes iff the matched library does."""
         h = hashlib.sha256()

@@ -1,7 +1,7 @@
 """Chinese web pages (server-rendered, Jinja2) for cadres on office PCs and phones.
 
 Everything — CSS, JS, fonts fallback — is served from `/static`: government office networks are
-often offline, so no page may depend on a CDN. `zhili.api.create_app` includes `router` and mounts
+often offline, so no page may depend on a CDN. `zhili.app.create_app` includes `router` and mounts
 `STATIC_DIR` at `/static`.
 """
 

@@ -1,7 +1,7 @@
 """What every page needs from the app: the service, the signed-in user, role and CSRF checks.
 
-`zhili.api` imports this package to mount it, so `zhili.api.auth` is imported lazily here;
-a top-level import would make `import zhili.web` before `import zhili.api` circular.
+The checks are `zhili.access.auth`'s, the same the API runs, so pages and REST agree on who
+may do what; the pages never import `zhili.api`.
 """
 
 from __future__ import annotations
@@ -13,14 +13,15 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
+from ..access import auth as _auth
+
 if TYPE_CHECKING:
     from ..service import Service
 
-def auth() -> Any:
-    """The `zhili.api.auth` module (lazy; see module docstring)."""
-    from ..api import auth as module
 
-    return module
+def auth() -> Any:
+    """The shared `zhili.access.auth` module (login, logout, authenticate for the pages)."""
+    return _auth
 
 
 def service(request: Request) -> "Service":

@@ -1,6 +1,7 @@
 """Error pages for people: a browser that asked for a page gets Chinese HTML, not the API's JSON.
 
-`zhili.api.errors` calls `error_page` for paths outside /api when the client accepts text/html;
+`zhili.app` registers `error_page`; the API's error handlers call it for paths outside /api
+when the client accepts text/html;
 the API keeps its JSON. The page never shows exception details (the log has them).
 """
 
@@ -11,6 +12,8 @@ from html import escape
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
+
+from ..access.errors import STATUS_TEXT
 
 log = logging.getLogger("zhili.web")
 
@@ -31,8 +34,6 @@ def error_page(request: Request, status: int, message: str) -> Response:
     """message.html with a title for `status`; a bare page when the full one cannot be rendered
     (e.g. the database is down, so the signed-in user cannot be looked up)."""
     title = TITLES.get(status, "请求失败")
-    from ..api.errors import STATUS_TEXT
-
     generic = status >= 500 or message == STATUS_TEXT.get(status, ("", "", ""))[1]
     text = MESSAGES.get(status, message) if generic else message  # 500: never the details
     try:

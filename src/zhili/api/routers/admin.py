@@ -8,11 +8,11 @@ from typing import Any
 from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.encoders import jsonable_encoder
 
+from ...access.auth import Admin, user_json
+from ...access.errors import ApiError, not_found
 from ...service import Service
 from ...store.clock import now
-from ..auth import Admin, user_json
 from ..deps import get_service, require_json
-from ..errors import ApiError, not_found
 from ..schemas import TokenCreate, UserCreate, UserUpdate
 
 router = APIRouter(tags=["账号与令牌"])

@@ -10,11 +10,11 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 
+from ...access import review
+from ...access.auth import Editor, Searcher, Viewer, current_user, role_at_least
+from ...access.errors import ApiError, not_found, unauthorized
 from ...service import Service
-from .. import review
-from ..auth import Editor, Searcher, Viewer, current_user, role_at_least
 from ..deps import get_service, require_json
-from ..errors import ApiError, not_found, unauthorized
 from ..schemas import CaseBody
 
 router = APIRouter(prefix="/cases", tags=["案例库"])

@@ -7,11 +7,11 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.encoders import jsonable_encoder
 
+from ...access.auth import Editor, Searcher
+from ...access.errors import ApiError
 from ...feedback import FeedbackRefused
 from ...service import Service
-from ..auth import Editor, Searcher
 from ..deps import get_service, require_json
-from ..errors import ApiError
 from ..schemas import FeedbackRequest
 
 router = APIRouter(prefix="/feedback", tags=["反馈"])

@@ -10,13 +10,13 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import ValidationError
 
+from ...access.auth import Searcher
+from ...access.errors import ApiError
+from ...access.login import client_of
 from ...engine import EmptyLibraryError, QueryError
 from ...service import Service
 from ...workorders import WorkOrderFileError, read_workorders
-from ..auth import Searcher
 from ..deps import engine_error, get_service, require_json, require_multipart
-from ..errors import ApiError
-from ..login import client_of
 from ..schemas import FilterFields, RecommendRequest, RecommendResponse
 from ..settings import ApiSettings
 from ..uploads import read_upload

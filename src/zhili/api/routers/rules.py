@@ -14,11 +14,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 
 from ... import config
+from ...access.auth import Admin, Viewer, role_at_least
+from ...access.errors import ApiError
 from ...rules import check_dir
 from ...service import Service
-from ..auth import Admin, Viewer, role_at_least
 from ..deps import get_service
-from ..errors import ApiError
 
 router = APIRouter(prefix="/rules", tags=["规则包"])
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
-from ..auth import authenticate, csrf_token, current_user, login, logout, user_json, verify_csrf
+from ...access.auth import authenticate, csrf_token, current_user, login, logout, user_json, verify_csrf
 from ..deps import require_json
 from ..schemas import LoginRequest
 

@@ -10,11 +10,11 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 from ... import __version__
+from ...access.auth import Viewer, current_user, role_at_least
+from ...access.errors import ApiError
 from ...cases.stats import library_stats
 from ...service import Service
-from ..auth import Viewer, current_user, role_at_least
 from ..deps import get_service
-from ..errors import ApiError
 
 router = APIRouter(tags=["状态"])
 log = logging.getLogger("zhili.api")

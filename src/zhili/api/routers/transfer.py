@@ -12,13 +12,13 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from fastapi.encoders import jsonable_encoder
 
+from ...access import review
+from ...access.auth import Editor, Searcher, role_at_least
+from ...access.errors import ApiError
 from ...cases.errors import CaseFileError, field_label
 from ...cases.io import read_cases, write_cases
 from ...service import Service
-from .. import review
-from ..auth import Editor, Searcher, role_at_least
 from ..deps import get_service, nul_path, require_multipart
-from ..errors import ApiError
 from ..uploads import read_upload
 from .cases import Status, drafts_allowed
 

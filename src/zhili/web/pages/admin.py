@@ -148,8 +148,8 @@ def _edit_page(request: Request, values: dict[str, Any], *, creating: bool, stat
 
 
 def review() -> Any:
-    """`zhili.api.review` (lazy, like `deps.auth`: zhili.api imports this package)."""
-    from ...api import review as module
+    """The shared `zhili.access.review` (four eyes: the API runs the same checks)."""
+    from ...access import review as module
 
     return module
 

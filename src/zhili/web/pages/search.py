@@ -20,8 +20,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from ...answer import Answer
-from ...api.headers import inline_style_policy
-from ...api.login import client_of
+from ...access.headers import inline_style_policy
+from ...access.login import client_of
 from ...brief import build_docx, build_html
 from ...engine import EmptyLibraryError, QueryError
 from ...feedback import FeedbackRefused
@@ -42,7 +42,7 @@ VERDICT_KINDS = ("fit", "no_fit", "off_topic", "empty")
 
 def provinces(request: Request) -> list[str]:
     """Provinces present in the matched (published) library, for the filter select."""
-    return ordered(c.province for c in service(request).engine().cases)
+    return ordered(service(request).provinces())
 
 
 def verdict_of(answer: Answer) -> str:
