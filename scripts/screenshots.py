@@ -22,7 +22,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 PASSWORD = "Screenshot-2026"
 PROBLEM = "老旧小区想加装电梯，一楼住户坚决反对，协商了几次都没结果"
 OTHERS = ["小区物业跑路了，垃圾没人清，找谁？", "村里天价彩礼问题突出，怎么移风易俗", "外卖骑手进小区难，和保安经常起冲突",
-          "火星基地氧气循环泵的量子校准参数如何设置"]
+          "村里古井的水质发黄，能不能请人来检测"]
 
 
 def _serve(home: Path) -> tuple[str, object, object]:
@@ -64,7 +64,8 @@ def _login(browser, url: str, **ctx):
 def _search(page, text: str) -> None:
     page.fill("textarea[name=q]", text)
     page.click("[data-testid=search]")
-    page.wait_for_selector("[data-testid=analysis]")
+    page.wait_for_url("**/?q=*")  # the results page (an off-topic answer has no analysis block)
+    page.wait_for_load_state()
 
 
 def _bad_workbook(home: Path) -> Path:
@@ -166,6 +167,9 @@ def main(out: Path) -> None:
             page.goto(f"{url}/")
             _search(page, OTHERS[-1])
             _shoot(page, out, "search-no-fit", full=False)
+            page.goto(f"{url}/")
+            _search(page, "今天天气不错我想吃火锅")
+            _shoot(page, out, "search-off-topic", full=False)
             page.goto(f"{url}/?q=加装电梯&province=西藏&domain=加装电梯")
             _shoot(page, out, "search-zero", full=False)
             page.goto(f"{url}/my/queries")
