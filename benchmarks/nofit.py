@@ -88,12 +88,12 @@ def load_gov(directory: Path) -> list[dict]:
 def open_engine():
     from zhili.cases import case_from_record
     from zhili.config import BUNDLED_CASES
-    from zhili.engine import Engine
+    from zhili.wiring import cases_engine
 
     home = Path(tempfile.mkdtemp(prefix="zhili-nofit-"))
     os.environ["ZHILI_HOME"] = str(home)
     cases = [case_from_record(json.loads(x)) for x in BUNDLED_CASES.read_text(encoding="utf-8").splitlines() if x.strip()]
-    return Engine.from_cases(cases, home / "index")
+    return cases_engine(cases, home / "index")
 
 
 def preload_vectors(engine, items: list[dict], path: Path) -> int:

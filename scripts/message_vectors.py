@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from zhili.cases import case_from_record
     from zhili.config import BUNDLED_CASES
-    from zhili.engine import Engine
+    from zhili.wiring import cases_engine
 
     wanted = [json.loads(x)["id"] for x in LABELS.read_text(encoding="utf-8").splitlines() if x.strip()]
     texts = {}
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
             m = json.loads(line)
             texts[m["id"]] = m["text"]
     cases = [case_from_record(json.loads(x)) for x in BUNDLED_CASES.read_text(encoding="utf-8").splitlines() if x.strip()]
-    engine = Engine.from_cases(cases, Path(os.environ["ZHILI_HOME"]) / "index", use_rules=False)
+    engine = cases_engine(cases, Path(os.environ["ZHILI_HOME"]) / "index", use_rules=False)
     keys, vectors = [], []
     for mid in wanted:
         dense_text = engine.dense_text(engine.analyze(texts[mid]))

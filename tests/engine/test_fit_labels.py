@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from zhili.wiring import cases_engine
 from zhili.cases import case_from_record
 from zhili.config import BUNDLED_CASES
 from zhili.engine import Engine
@@ -55,7 +56,7 @@ def labelled(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     mp.setenv("ZHILI_HOME", str(home))
     lines = BUNDLED_CASES.read_text(encoding="utf-8").splitlines()
-    engine = Engine.from_cases([case_from_record(json.loads(x)) for x in lines if x.strip()], home / "index")
+    engine = cases_engine([case_from_record(json.loads(x)) for x in lines if x.strip()], home / "index")
     texts = {}
     for line in (bench / "messages" / "messages.jsonl").read_text(encoding="utf-8").splitlines():
         if line.strip():

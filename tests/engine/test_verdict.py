@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from zhili.wiring import cases_engine
 from zhili.cases import case_from_record
 from zhili.config import BUNDLED_CASES
 from zhili.engine import Engine
@@ -19,7 +20,7 @@ def engine(tmp_path_factory) -> Engine:
     mp = pytest.MonkeyPatch()
     mp.setenv("ZHILI_HOME", str(home))
     lines = BUNDLED_CASES.read_text(encoding="utf-8").splitlines()
-    yield Engine.from_cases([case_from_record(json.loads(x)) for x in lines if x.strip()], home / "index")
+    yield cases_engine([case_from_record(json.loads(x)) for x in lines if x.strip()], home / "index")
     mp.undo()
 
 
