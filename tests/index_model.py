@@ -82,12 +82,13 @@ def reference_answer(model: LibraryModel, index_dir: Path, rules_dir: Path | Non
     return engine.recommend(text, top_k=top, filters=filters)
 
 
-def same_ranking(served: list[tuple[str, float]], expected: list[tuple[str, float]]) -> str | None:
-    """None when equal (ids in order, scores within TOLERANCE), else what differs."""
+def same_ranking(served: list[tuple[str, float]], expected: list[tuple[str, float]],
+                 tolerance: float = TOLERANCE) -> str | None:
+    """None when equal (ids in order, scores within `tolerance`), else what differs."""
     if [i for i, _ in served] != [i for i, _ in expected]:
         return f"ids differ:\n served   {[i for i, _ in served]}\n rebuilt  {[i for i, _ in expected]}"
     worst = max((abs(a - b) for (_, a), (_, b) in zip(served, expected)), default=0.0)
-    return None if worst <= TOLERANCE else f"scores differ by {worst:.3g}"
+    return None if worst <= tolerance else f"scores differ by {worst:.3g}"
 
 
 def fresh_database() -> Iterator[str]:

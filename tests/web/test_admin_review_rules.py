@@ -19,7 +19,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, 
     mp = pytest.MonkeyPatch()
     mp.setenv("ZHILI_HOME", str(home))
     mp.delenv("ZHILI_DB_URL", raising=False)
-    from zhili.api import create_app
+    from zhili.app import create_app
     from zhili.service import Service
 
     service = Service.open(f"sqlite:///{home / 'zhili.db'}")

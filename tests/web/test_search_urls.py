@@ -29,7 +29,7 @@ def app_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestC
     mp = pytest.MonkeyPatch()
     mp.setenv("ZHILI_HOME", str(home))
     mp.delenv("ZHILI_DB_URL", raising=False)
-    from zhili.api import create_app
+    from zhili.app import create_app
     from zhili.service import Service
 
     service = Service.open(f"sqlite:///{home / 'zhili.db'}")
@@ -247,7 +247,7 @@ def test_verdict_is_read_from_the_engine_or_the_answer():
 
 
 def test_a_search_link_survives_the_login_when_search_needs_one(app_client):
-    from zhili.api import create_app
+    from zhili.app import create_app
     from zhili.api.settings import ApiSettings
 
     _, service = app_client
