@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from pg_drop import drop_database
+from pg_database import fresh_pg_database
 
 import json
 import os
-import uuid
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
 import pytest
-from sqlalchemy.pool import NullPool
 
 from zhili.cases import Case, case_from_record
 from zhili.config import BUNDLED_CASES
@@ -44,25 +42,6 @@ PG_URL_ENV = "ZHILI_TEST_PG_URL"
 REQUIRE_PG_ENV = "ZHILI_REQUIRE_PG"
 
 
-def _fresh_pg_database(base_url: str) -> Iterator[str]:
-    """CREATE DATABASE (from template1, i.e. empty) on the test server; DROP … WITH (FORCE) after."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    base = make_url(base_url)
-    name = f"zt_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE template1'))
-        try:
-            yield base.set(database=name).render_as_string(hide_password=False)
-        finally:
-            drop_database(admin, name)
-    finally:
-        admin.dispose()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty database URL, once per backend: the test runs on SQLite and on PostgreSQL.
@@ -84,4 +63,4 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         if os.environ.get(REQUIRE_PG_ENV) == "1":
             pytest.fail(f"{REQUIRE_PG_ENV}=1 but {PG_URL_ENV} is not set")
         pytest.skip(f"PostgreSQL not configured: set {PG_URL_ENV} (.ci/run starts a server and sets it)")
-    yield from _fresh_pg_database(base)
+    yield from fresh_pg_database(base)

@@ -9,7 +9,7 @@ answer must equal it: same ids in the same order, scores within `TOLERANCE`.
 
 from __future__ import annotations
 
-from pg_drop import drop_database
+from pg_database import fresh_pg_database
 
 import json
 import os
@@ -18,6 +18,9 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine
 
 from zhili import config
 from zhili.cases import Case
@@ -92,24 +95,8 @@ def same_ranking(served: list[tuple[str, float]], expected: list[tuple[str, floa
 
 
 def fresh_database() -> Iterator[str]:
-    """A new empty PostgreSQL database on $ZHILI_TEST_PG_URL's server for one state-machine run
-    (CREATE DATABASE from template1; DROP … WITH (FORCE) when the generator is closed)."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.pool import NullPool
-
-    base = make_url(os.environ[PG_URL_ENV])
-    name = f"zt_model_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE template1'))
-        try:
-            yield base.set(database=name).render_as_string(hide_password=False)
-        finally:
-            drop_database(admin, name)
-    finally:
-        admin.dispose()
+    """A new empty PostgreSQL database on $ZHILI_TEST_PG_URL's server for one state-machine run."""
+    yield from fresh_pg_database(os.environ[PG_URL_ENV], prefix="zt_model")
 
 
 def require_postgresql() -> None:
@@ -142,3 +129,40 @@ def toggle_steering_weight(rules_dir: Path) -> str:
             path.write_text(json.dumps(graph, ensure_ascii=False, indent=1), encoding="utf-8")
             return row["out_weight"]
     raise AssertionError("steering pack has no decision table")
+
+
+class ModelMachine(RuleBasedStateMachine):
+    """What the model-based state machines share: a fresh database per run, and drawing cases.
+
+    Subclasses set `prefix` (ids of the cases a run makes) and `novel_one_in` (one case in that
+    many gets a text no bundled case has); the test sets `backend` and `root`."""
+
+    backend = "sqlite"
+    root: Path
+    prefix = "MT-"
+    novel_one_in = 6
+
+    def _open_database(self, run: Path) -> str:
+        self._db = None
+        if self.backend == "sqlite":
+            return sqlite_url(run)
+        self._db = fresh_database()
+        return next(self._db)
+
+    def _close_database(self) -> None:
+        if self._db is not None:
+            self._db.close()
+
+    def _content(self, data, cid: str) -> Case:
+        if data.draw(st.integers(0, self.novel_one_in - 1)) == 0:
+            return novel_case(cid, data.draw(st.integers(0, 1)))
+        return donor_copy(self.donors[data.draw(st.integers(0, len(self.donors) - 1))], cid)
+
+    def _pick(self, data, ids) -> str:
+        """Mostly the cases this run made (they live in the delta / were re-indexed), sometimes
+        any case of the library."""
+        ids = sorted(ids)
+        made = [i for i in ids if i.startswith(self.prefix)]
+        if made and data.draw(st.integers(0, 3)) > 0:
+            ids = made
+        return ids[data.draw(st.integers(0, len(ids) - 1))]

@@ -23,12 +23,10 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import (RuleBasedStateMachine, initialize, invariant, rule,
-                                 run_state_machine_as_test)
+from hypothesis.stateful import initialize, invariant, rule, run_state_machine_as_test
 
-from index_model import (QUERIES, LibraryModel, copy_rules, donor_copy, fresh_database, jsonl, novel_case,
-                         reference_answer, require_postgresql, same_ranking, sqlite_url,
-                         toggle_steering_weight)
+from index_model import (QUERIES, LibraryModel, ModelMachine, copy_rules, jsonl, reference_answer,
+                         require_postgresql, same_ranking, toggle_steering_weight)
 from zhili.app import create_app
 from zhili.service import Service
 
@@ -40,22 +38,17 @@ NO_SHRINK = (Phase.explicit, Phase.reuse, Phase.generate)
 STEPS = {"sqlite": (4, 40), "postgresql": (3, 30)}  # (runs, steps per run): ~280 steps, ~2 min on 2 cores
 
 
-class ApiLibraryMachine(RuleBasedStateMachine):
+class ApiLibraryMachine(ModelMachine):
     """One fresh database, service and app per run; the model follows acknowledged writes."""
 
-    backend = "sqlite"
-    root: Path
+    prefix = "MT-"
+    novel_one_in = 6
 
     def __init__(self) -> None:
         super().__init__()
         run = self.root / f"run-{id(self)}"
         run.mkdir()
-        self._db = None
-        if self.backend == "sqlite":
-            url = sqlite_url(run)
-        else:
-            self._db = fresh_database()
-            url = next(self._db)
+        url = self._open_database(run)
         self.rules_dir = copy_rules(run / "rules")
         self.ref_dir = run / "reference-index"
         self.service = Service.open(url, index_dir=run / "index", rules_dir=self.rules_dir)
@@ -72,27 +65,12 @@ class ApiLibraryMachine(RuleBasedStateMachine):
     def teardown(self) -> None:
         self.client.close()
         self.service.close()
-        if self._db is not None:
-            self._db.close()
+        self._close_database()
 
     # ------------------------------------------------------------ helpers
     def _new_id(self) -> str:
         self.next_id += 1
         return f"MT-{self.next_id:04d}"
-
-    def _content(self, data, cid: str):
-        if data.draw(st.integers(0, 5)) == 0:
-            return novel_case(cid, data.draw(st.integers(0, 1)))
-        return donor_copy(self.donors[data.draw(st.integers(0, len(self.donors) - 1))], cid)
-
-    def _pick(self, data, ids) -> str:
-        """Mostly the cases this run made (they live in the delta / were re-indexed), sometimes
-        any case of the library."""
-        ids = sorted(ids)
-        made = [i for i in ids if i.startswith("MT-")]
-        if made and data.draw(st.integers(0, 3)) > 0:
-            ids = made
-        return ids[data.draw(st.integers(0, len(ids) - 1))]
 
     def _ok(self, resp, *codes: int) -> None:
         assert resp.status_code in codes, f"{resp.request.method} {resp.request.url} → {resp.status_code}: {resp.text[:400]}"

@@ -19,11 +19,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import (RuleBasedStateMachine, initialize, invariant, rule,
-                                 run_state_machine_as_test)
+from hypothesis.stateful import initialize, invariant, rule, run_state_machine_as_test
 
-from index_model import (QUERIES, LibraryModel, donor_copy, fresh_database, novel_case, reference_answer,
-                         require_postgresql, same_ranking, sqlite_url)
+from index_model import (QUERIES, LibraryModel, ModelMachine, reference_answer, require_postgresql,
+                         same_ranking)
 from zhili.service import Service
 
 WORKER = r"""
@@ -45,20 +44,15 @@ RAN: Counter[str] = Counter()
 STEPS = {"sqlite": (3, 15), "postgresql": (2, 12)}
 
 
-class TwoProcessMachine(RuleBasedStateMachine):
-    backend = "sqlite"
-    root: Path
+class TwoProcessMachine(ModelMachine):
+    prefix = "TP-"
+    novel_one_in = 7
 
     def __init__(self) -> None:
         super().__init__()
         run = self.root / f"run-{id(self)}"
         run.mkdir()
-        self._db = None
-        if self.backend == "sqlite":
-            url = sqlite_url(run)
-        else:
-            self._db = fresh_database()
-            url = next(self._db)
+        url = self._open_database(run)
         index_dir = run / "index"  # one workspace index, shared by both processes
         self.ref_dir = run / "reference"
         self.writer = Service.open(url, index_dir=index_dir)
@@ -74,20 +68,7 @@ class TwoProcessMachine(RuleBasedStateMachine):
         self.reader.stdin.close()
         self.reader.wait(timeout=30)
         self.writer.close()
-        if self._db is not None:
-            self._db.close()
-
-    def _pick(self, data, ids) -> str:
-        ids = sorted(ids)
-        made = [i for i in ids if i.startswith("TP-")]
-        if made and data.draw(st.integers(0, 3)) > 0:
-            ids = made
-        return ids[data.draw(st.integers(0, len(ids) - 1))]
-
-    def _content(self, data, cid: str):
-        if data.draw(st.integers(0, 6)) == 0:
-            return novel_case(cid, data.draw(st.integers(0, 1)))
-        return donor_copy(self.donors[data.draw(st.integers(0, len(self.donors) - 1))], cid)
+        self._close_database()
 
     @initialize(data=st.data())
     def every_operation_once(self, data) -> None:

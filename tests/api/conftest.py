@@ -9,10 +9,9 @@ they do not depend on each other's order. The fuzzing module gets a database of 
 
 from __future__ import annotations
 
-from pg_drop import drop_database
+from pg_database import fresh_pg_database
 
 import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -44,19 +43,7 @@ def fresh_database(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         if os.environ.get(REQUIRE_PG_ENV) == "1":
             pytest.fail(f"{REQUIRE_PG_ENV}=1 but {PG_ENV} is not set")
         pytest.skip(f"PostgreSQL not configured: set {PG_ENV}")
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.pool import NullPool
-
-    name = f"zt_api_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE template1'))
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        drop_database(admin, name)
-        admin.dispose()
+    yield from fresh_pg_database(base, prefix="zt_api")
 
 
 @pytest.fixture(scope="session")

@@ -17,18 +17,15 @@ PostgreSQL. After every step:
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import (RuleBasedStateMachine, initialize, invariant, rule,
-                                 run_state_machine_as_test)
+from hypothesis.stateful import initialize, invariant, rule, run_state_machine_as_test
 
-from index_model import (QUERIES, LibraryModel, donor_copy, fresh_database, novel_case, require_postgresql,
-                         same_ranking, sqlite_url)
+from index_model import QUERIES, LibraryModel, ModelMachine, require_postgresql, same_ranking
 from zhili import config
 from zhili.retrieval.large import StoreSource
 from zhili.service import Service
@@ -46,20 +43,15 @@ OPS = ("create", "update", "set_status", "delete", "restart", "merge")
 STEPS = {"sqlite": (3, 25), "postgresql": (2, 20)}
 
 
-class LargeLibraryMachine(RuleBasedStateMachine):
-    backend = "sqlite"
-    root: Path
+class LargeLibraryMachine(ModelMachine):
+    prefix = "LG-"
+    novel_one_in = 8
 
     def __init__(self) -> None:
         super().__init__()
         self.run = self.root / f"run-{id(self)}"
         self.run.mkdir()
-        self._db = None
-        if self.backend == "sqlite":
-            self.url = sqlite_url(self.run)
-        else:
-            self._db = fresh_database()
-            self.url = next(self._db)
+        self.url = self._open_database(self.run)
         self.index_dir = self.run / "index"
         self.service = Service.open(self.url, index_dir=self.index_dir)
         engine = self.service.engine()
@@ -71,22 +63,7 @@ class LargeLibraryMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         self.service.close()
-        if self._db is not None:
-            self._db.close()
-
-    def _content(self, data, cid: str):
-        if data.draw(st.integers(0, 7)) == 0:
-            return novel_case(cid, data.draw(st.integers(0, 1)))
-        return donor_copy(self.donors[data.draw(st.integers(0, len(self.donors) - 1))], cid)
-
-    def _pick(self, data, ids) -> str:
-        """Mostly the cases this run made (they live in the delta / were re-indexed), sometimes
-        any case of the library."""
-        ids = sorted(ids)
-        made = [i for i in ids if i.startswith("LG-")]
-        if made and data.draw(st.integers(0, 3)) > 0:
-            ids = made
-        return ids[data.draw(st.integers(0, len(ids) - 1))]
+        self._close_database()
 
     def _changed(self) -> None:
         self.service.refresh()
