@@ -71,16 +71,23 @@ class Service:
     """A Store and the Engine over its published cases, safe to share between request threads."""
 
     def __init__(self, store: "Store", *, index_dir: Path | None = None,
-                 rules_dir: Path | None = None) -> None:
+                 rules_dir: Path | None = None, follow_writes: bool = True) -> None:
         self.store = store
         self.index_dir = index_dir or wiring.index_dir()
         self.rules_dir = rules_dir
+        self.follow_writes = follow_writes
+        """Rebuild the engine right after each write made here (a server: the next search must
+        see it). The CLI turns it off: its next command opens the library afresh anyway."""
         self._engine: Engine | None = None
         self._revision: str | None = None
         self._hashes: dict[str, str] = {}  # id → content hash of what the serving engine matches
         self._reload = threading.Lock()
         self._provinces: tuple[str, list[str]] | None = None  # (store revision, provinces)
         self.state = EngineState(None, 0, None, None, False, False)
+        from .usecases.library import Library
+
+        self.library = Library(self)
+        """Reading and writing the case library (`zhili.usecases.library`)."""
 
     @classmethod
     def open(cls, db_url: str | None = None, **kwargs: Any) -> "Service":
@@ -226,6 +233,26 @@ class Service:
         if query_id is None:
             query_id = self.store.queries.record(text, logged, answer, user=name)
         return query_id, answer
+
+    def answer(self, text: str, top: int = 10, filters: Filters | dict | None = None,
+               use_rules: bool = True) -> Answer:
+        """Answer without logging: the same question again (an export of results already shown)."""
+        filters = filters if isinstance(filters, Filters) else Filters.model_validate(filters or {})
+        return self.engine().recommend(text, top_k=top, filters=filters, use_rules=use_rules)
+
+    def similar(self, case: Any, n: int = 5) -> list[Any]:
+        """The published cases most like `case` (see `zhili.usecases.answers`)."""
+        from .usecases.answers import similar_cases
+
+        return similar_cases(self, case, n)
+
+    def brief(self, text: str, top: int = 10, filters: Filters | dict | None = None, fmt: str = "docx",
+              author: str | None = None) -> tuple[Answer, bytes]:
+        """The 决策参考 (docx or printable html) of a search, not logged again."""
+        from .usecases.answers import brief
+
+        answer = self.answer(text, top, filters)
+        return answer, brief(answer, fmt, author)  # type: ignore[arg-type]
 
     def add_feedback(self, query_id: str, case_id: str, verdict: str, user: Any = None) -> int:
         """采纳/有帮助/不相关 on a case shown for a logged query (see `zhili.feedback`)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -64,11 +64,30 @@ class CaseBody(Case):
     model_config = ConfigDict(title="Case", json_schema_extra=_spell_out_case)
 
 
+class BacklogMark(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: Literal["open", "added", "dropped"] = Field(..., description="open 待收集 / added 已补充 / dropped 不处理")
+
+
+class BulkBody(BaseModel):
+    """批量操作：发布 / 撤回 / 删除若干案例。"""
+
+    model_config = ConfigDict(extra="forbid")
+    action: Literal["publish", "withdraw", "delete"] = Field(..., description="publish 发布 / withdraw 撤回 / delete 删除")
+    ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(..., min_length=1, max_length=200,
+                                                                         description="案例编号（最多 200 个）")
+    dry_run: bool = Field(False, description="只返回将会怎样，不做修改")
+
+
 class RecommendRequest(FilterFields):
     text: str = Field(..., min_length=1, max_length=MAX_TEXT, description="问题描述")
     top: int = Field(10, ge=1, le=200, description="返回案例数")
     rules: bool = Field(True, description="false：不使用规则（与 --no-rules 相同，用于对比规则的作用）")
 
+
+
+class BriefRequest(RecommendRequest):
+    format: Literal["docx", "html"] = Field("docx", description="docx：Word 文件；html：可打印网页")
 
 class RecommendResponse(Answer):
     query_id: str = Field(description="本次查询的编号（用于反馈）")

@@ -86,16 +86,6 @@ def _load_or_exit(file: Path, console: Console, failure: str) -> list:
         raise typer.Exit(1) from None
 
 
-def _cli_user() -> str:
-    """Who the audit log names for a command-line import: the operating-system account."""
-    import getpass
-
-    try:
-        return f"cli:{getpass.getuser()}"[:64]
-    except (OSError, KeyError):  # no login name (some containers)
-        return "cli"
-
-
 def _open_store() -> "CaseStore":
     """Imported lazily so `validate` never touches the database."""
     from ..store import CaseStore
@@ -119,14 +109,70 @@ def import_cmd(
     """先校验整个文件，再一次性导入案例库；任何错误都不会改动案例库。"""
     console = _out()
     cases = _load_or_exit(file, console, "[red]✗ 未导入[/]：文件有错误，案例库没有任何改动")
+    from ..access.errors import ApiError
+    from ..service import Service
+    from ..usecases import Actor
+    from ..usecases.library import ImportRefused
+
     try:
-        with _open_store() as store:
-            summary = store.import_cases(cases, mode="replace" if replace else "upsert", user=_cli_user())
-            total = store.count()
-    except (SQLAlchemyError, ValueError, ImportError) as exc:
-        _err().print(f"✗ 导入失败，案例库保持原样：{exc}", style="red", markup=False)
+        with Service.open(follow_writes=False) as service:  # the same use case as the API's and the pages' import
+            service.library.refuse_unstorable(cases, file.name)
+            summary = service.library.import_cases(cases, Actor.cli(), "replace" if replace else "upsert")
+            total = service.store.cases.count()
+    except ImportRefused as exc:
+        for p in exc.problems:
+            _err().print(p.message, style="red", markup=False)
+        _err().print(f"✗ 未导入：{exc}", style="red", markup=False)
+        raise typer.Exit(1) from None
+    except (SQLAlchemyError, ValueError, ImportError, ApiError) as exc:
+        _err().print(f"✗ 导入失败，案例库保持原样：{getattr(exc, 'message', None) or exc}", style="red", markup=False)
         raise typer.Exit(1) from None
     console.print(f"[green]✓ 已导入[/] {escape(file.name)}：{summary}；案例库现有 {total} 个案例")
+
+
+def _bulk(action: str, ids: list[str], dry_run: bool) -> None:
+    """发布 / 撤回 / 删除 through the same use case as the pages' confirmation step and the API."""
+    from ..access.errors import ApiError
+    from ..service import Service
+    from ..usecases import Actor
+
+    console, actor = _out(), Actor.cli()
+    try:
+        with Service.open(follow_writes=False) as service:
+            plan = service.library.plan(action, ids, actor)
+            for p in plan:
+                note = {"missing": "不存在", "same": "状态未变，跳过", "review": "需他人审核"}.get(p.why, "将处理")
+                console.print(f"{p.case_id}：{note}", markup=False)
+            if dry_run:
+                return
+            done = service.library.apply(action, ids, actor)
+    except (SQLAlchemyError, ApiError) as exc:
+        _err().print(f"✗ 操作失败，案例库保持原样：{getattr(exc, 'message', None) or exc}", style="red", markup=False)
+        raise typer.Exit(1) from None
+    console.print(f"[green]✓[/] 已处理 {len(done.changed)} 个案例" + (f"；{len(done.missing)} 个不存在" if done.missing else ""))
+    if done.missing:
+        raise typer.Exit(1)
+
+
+@app.command()
+def publish(ids: list[str] = typer.Argument(..., help="案例编号"),
+            dry_run: bool = typer.Option(False, "--dry-run", help="只列出将会怎样")) -> None:
+    """发布案例（参与匹配）。"""
+    _bulk("publish", ids, dry_run)
+
+
+@app.command()
+def withdraw(ids: list[str] = typer.Argument(..., help="案例编号"),
+             dry_run: bool = typer.Option(False, "--dry-run", help="只列出将会怎样")) -> None:
+    """撤回为草稿（不再参与匹配）。"""
+    _bulk("withdraw", ids, dry_run)
+
+
+@app.command()
+def delete(ids: list[str] = typer.Argument(..., help="案例编号"),
+           yes: bool = typer.Option(False, "--yes", help="确认删除（否则只列出将会怎样）")) -> None:
+    """删除案例（修改记录保留，可从记录恢复）。不加 --yes 时只列出将删除哪些。"""
+    _bulk("delete", ids, dry_run=not yes)
 
 
 @app.command()

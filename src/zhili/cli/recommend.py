@@ -98,6 +98,7 @@ def recommend(
     batch: Optional[Path] = typer.Option(None, "--batch", help='批量：每行 {"id","text"} 的 JSONL 文件'),
     no_rules: bool = typer.Option(False, "--no-rules", help="不使用规则（用于对比规则的作用）"),
     corpus: Optional[Path] = typer.Option(None, "--corpus", help="改用外部语料文件（评测用）"),
+    brief_out: Optional[Path] = typer.Option(None, "--brief", help="另存为决策参考：.docx（Word）或 .html（可打印）"),
 ) -> None:
     """为问题描述推荐最匹配的实践案例，并说明匹配理由。"""
     filters = _filters(province, level, domain, leadership, year_from, year_to)
@@ -116,6 +117,12 @@ def recommend(
             sys.stdout.write(answer.model_dump_json(indent=2) + "\n")
         else:
             render_answer(answer, Console())
+        if brief_out is not None:
+            from ..usecases.answers import brief
+
+            fmt = "html" if brief_out.suffix.lower() in (".html", ".htm") else "docx"
+            brief_out.write_bytes(brief(answer, fmt))  # type: ignore[arg-type]
+            err.print(f"决策参考已保存：{brief_out}")
         return
     with _progress() as bar:
         task = bar.add_task("批量推荐", total=len(queries))

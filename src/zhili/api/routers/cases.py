@@ -4,18 +4,18 @@ File import and export live in `transfer`."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Path as PathParam
 from fastapi.encoders import jsonable_encoder
 
 from ...access import review
 from ...access.auth import Editor, Searcher, Viewer, current_user, role_at_least
-from ...access.errors import ApiError, not_found, unauthorized
+from ...access.errors import ApiError, unauthorized
 from ...service import Service
 from ..deps import get_service, require_json
-from ..schemas import CaseBody
+from ..schemas import BulkBody, CaseBody
 
 router = APIRouter(prefix="/cases", tags=["案例库"])
 Status = Literal["draft", "published"]
@@ -28,25 +28,19 @@ def record_json(record: Any) -> dict[str, Any]:
             "updated_at": jsonable_encoder(record.updated_at), "updated_by": record.updated_by}
 
 
-def _may_see_drafts(request: Request) -> bool:
-    return role_at_least(current_user(request), "editor")
+def actor_of(request: Request, user: Any = None) -> Any:
+    """Who is asking, for the use cases (`zhili.usecases`)."""
+    return review.actor(request, user if user is not None else current_user(request))
 
 
 def drafts_allowed(request: Request, what: str) -> None:
     """401 for the anonymous (logging in may help), 403 for a viewer."""
-    if _may_see_drafts(request):
+    if role_at_least(current_user(request), "editor"):
         return
     if current_user(request) is None:
         raise unauthorized()
     raise ApiError(403, "forbidden", f"只有编辑及以上权限可以{what}草稿", "Drafts are visible to editors only",
                    field="status")
-
-
-def _record_or_404(service: Service, case_id: str, request: Request) -> Any:
-    record = service.store.cases.get_record(case_id)
-    if record is None or (record.status != "published" and not _may_see_drafts(request)):
-        raise not_found("案例", case_id, field="case_id")
-    return record
 
 
 @router.get("", summary="案例列表（筛选、分页）")
@@ -69,99 +63,72 @@ def list_cases(request: Request, _user: Any = Searcher,
 @router.get("/{case_id}", summary="查看案例")
 def get_case(case_id: str, request: Request, _user: Any = Searcher,
              service: Service = Depends(get_service)) -> dict[str, Any]:
-    return record_json(_record_or_404(service, case_id, request))
+    return record_json(service.library.record(case_id, actor_of(request)))
 
 
 @router.post("", status_code=201, dependencies=[Depends(require_json)], summary="新建案例（默认草稿）")
 def create_case(case: CaseBody, request: Request,
                 status: Status = Query("draft", description="draft 草稿 / published 直接发布（开启审核时编辑不可）"),
                 user: Any = Editor, service: Service = Depends(get_service)) -> dict[str, Any]:
-    from ...store import CaseExistsError
-
-    if status == "published":
-        review.check_direct_publish(request, user)
-    try:
-        service.store.cases.create(case, user=user.username, status=status)
-    except CaseExistsError:
-        raise ApiError(409, "case_exists", f"编号“{case.id}”已存在，请改用修改接口或换一个编号",
-                       f"Case {case.id} already exists", field="id") from None
-    service.refresh()
-    return record_json(service.store.cases.get_record(case.id))
+    return record_json(service.library.create(case, actor_of(request, user), status))
 
 
 @router.put("/{case_id}", dependencies=[Depends(require_json)],
-            summary="修改案例（开启审核时，编辑修改已发布的案例会退回草稿）")
+            summary="修改案例（开启审核时，编辑修改已发布案例的内容会退回草稿；内容未变则不变）")
 def update_case(case_id: str, case: CaseBody, request: Request, user: Any = Editor,
                 service: Service = Depends(get_service)) -> dict[str, Any]:
-    from ...store import CaseNotFoundError
-
     if case.id != case_id:
         raise ApiError(422, "id_mismatch", f"请求体中的编号“{case.id}”与地址中的“{case_id}”不一致",
                        "Body id differs from the path id", field="id")
-    current = service.store.cases.get_record(case_id)
-    status = review.status_after_edit(request, user, current.status if current else None)
-    try:
-        service.store.cases.update(case, user=user.username, status=status)
-    except CaseNotFoundError:
-        raise not_found("案例", case_id, field="case_id") from None
-    service.refresh()
-    return record_json(service.store.cases.get_record(case_id))
-
-
-def _set_status(service: Service, case_id: str, status: str, user: Any) -> dict[str, Any]:
-    from ...store import CaseNotFoundError
-
-    try:
-        service.store.cases.set_status(case_id, status, user=user.username)
-    except CaseNotFoundError:
-        raise not_found("案例", case_id, field="case_id") from None
-    service.refresh()
-    return record_json(service.store.cases.get_record(case_id))
+    _before, after = service.library.update(case, actor_of(request, user))
+    return record_json(after)
 
 
 @router.post("/{case_id}/publish", summary="发布（审核通过，参与匹配；开启审核时不能发布自己最后修改的案例）")
 def publish_case(case_id: str, request: Request, user: Any = Editor,
                  service: Service = Depends(get_service)) -> dict[str, Any]:
-    review.check_publish(request, user, case_id)
-    return _set_status(service, case_id, "published", user)
+    return record_json(service.library.set_status(case_id, "published", actor_of(request, user)))
 
 
 @router.post("/{case_id}/unpublish", summary="撤回为草稿（不再参与匹配）")
-def unpublish_case(case_id: str, user: Any = Editor, service: Service = Depends(get_service)) -> dict[str, Any]:
-    return _set_status(service, case_id, "draft", user)
+def unpublish_case(case_id: str, request: Request, user: Any = Editor,
+                   service: Service = Depends(get_service)) -> dict[str, Any]:
+    return record_json(service.library.set_status(case_id, "draft", actor_of(request, user)))
 
 
 @router.delete("/{case_id}", status_code=204, summary="删除案例")
-def delete_case(case_id: str, user: Any = Editor, service: Service = Depends(get_service)) -> Response:
-    from ...store import CaseNotFoundError
-
-    try:
-        service.store.cases.remove(case_id, user=user.username)
-    except CaseNotFoundError:
-        raise not_found("案例", case_id, field="case_id") from None
-    service.refresh()
+def delete_case(case_id: str, request: Request, user: Any = Editor,
+                service: Service = Depends(get_service)) -> Response:
+    service.library.delete(case_id, actor_of(request, user))
     return Response(status_code=204)
+
+
+@router.post("/bulk", dependencies=[Depends(require_json)],
+             summary="批量发布 / 撤回 / 删除（一个事务；开启审核时跳过自己最后修改的草稿）")
+def bulk_action(body: BulkBody, request: Request, user: Any = Editor,
+                service: Service = Depends(get_service)) -> dict[str, Any]:
+    """`dry_run` 为 true 时只返回每个案例将会怎样（与网页上的确认页相同），不做任何修改。"""
+    actor = actor_of(request, user)
+    if body.dry_run:
+        plan = service.library.plan(body.action, body.ids, actor)
+        return {"action": body.action, "dry_run": True,
+                "items": [{"id": p.case_id, "will": p.will, "why": p.why or None} for p in plan]}
+    done = service.library.apply(body.action, body.ids, actor)
+    return {"action": body.action, "dry_run": False, "changed": list(done.changed), "same": done.same,
+            "skipped_review": done.skipped, "missing": list(done.missing)}
 
 
 @router.get("/{case_id}/history", summary="修改历史（审计记录）")
 def case_history(case_id: str, request: Request, _user: Any = Viewer,
                  service: Service = Depends(get_service)) -> dict[str, Any]:
     """编辑可看任何案例（含草稿、已删除）的全部记录；查看者只能看已发布案例，草稿状态的内容不显示。"""
-    if _may_see_drafts(request):
-        entries = service.store.audit.history(case_id)
-        if not entries and service.store.cases.get_record(case_id) is None:
-            raise not_found("案例", case_id, field="case_id")
-        return {"case_id": case_id, "entries": jsonable_encoder(entries)}
-    _record_or_404(service, case_id, request)  # a draft answers exactly like a missing case
-    entries = [_public_entry(e) for e in service.store.audit.history(case_id)]
+    entries = service.library.history(case_id, actor_of(request))
     return {"case_id": case_id, "entries": jsonable_encoder(entries)}
 
 
-def _public_entry(entry: Any) -> Any:
-    """An audit entry without the bodies of draft versions (work in progress is for editors)."""
-    def side(snap: dict[str, Any] | None) -> dict[str, Any] | None:
-        if snap is None or snap.get("status") == "published":
-            return snap
-        return {"status": snap.get("status"), "case": None}
-
-    return replace(entry, before=side(entry.before), after=side(entry.after))
+@router.post("/{case_id}/restore/{entry_id}", summary="恢复到修改记录中的某个版本（作为一次新的修改）")
+def restore_case(case_id: str, request: Request, entry_id: int = PathParam(..., ge=1, le=2**31 - 1),
+                 then: Literal["keep", "draft", "published"] = Query("keep", description="恢复后：保持状态 / 草稿 / 发布"),
+                 user: Any = Editor, service: Service = Depends(get_service)) -> dict[str, Any]:
+    """开启审核时，编辑恢复的版本须由他人审核发布（已发布案例恢复后转为草稿）。"""
+    return record_json(service.library.restore(case_id, entry_id, actor_of(request, user), then))

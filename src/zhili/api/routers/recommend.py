@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 from collections.abc import Iterator
 from typing import Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import ValidationError
 
 from ...access.auth import Searcher
@@ -17,7 +18,7 @@ from ...engine import EmptyLibraryError, QueryError
 from ...service import Service
 from ...workorders import WorkOrderFileError, read_workorders
 from ..deps import engine_error, get_service, require_json, require_multipart
-from ..schemas import FilterFields, RecommendRequest, RecommendResponse
+from ..schemas import BriefRequest, FilterFields, RecommendRequest, RecommendResponse
 from ..settings import ApiSettings
 from ..uploads import read_upload
 
@@ -38,6 +39,26 @@ def recommend(body: RecommendRequest, request: Request, user: Any = Searcher,
     except (QueryError, EmptyLibraryError, ValidationError) as exc:
         raise engine_error(exc) from None
     return JSONResponse({"query_id": query_id, **answer.model_dump(mode="json")})
+
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+@router.post("/brief", dependencies=[Depends(require_json)], summary="决策参考：把一次检索导出为 Word 或可打印网页",
+             responses={200: {"content": {DOCX: {}, "text/html": {}}}})
+def brief(body: BriefRequest, request: Request, user: Any = Searcher,
+          service: Service = Depends(get_service)) -> Response:
+    """与网页“导出决策参考”相同（问题文本脱敏，来源、规则依据随附）；不另记一次查询。"""
+    spend_anonymous(request, user, 1)
+    try:
+        _answer, data = service.brief(body.text, top=body.top, filters=body.filters(), fmt=body.format,
+                                      author=getattr(user, "username", None))
+    except (QueryError, EmptyLibraryError, ValidationError) as exc:
+        raise engine_error(exc) from None
+    if body.format == "html":
+        return Response(data, media_type="text/html; charset=utf-8")
+    return Response(data, media_type=DOCX, headers={
+        "Content-Disposition": f"attachment; filename=\"brief.docx\"; filename*=UTF-8''{quote('决策参考.docx')}"})
 
 
 def spend_anonymous(request: Request, user: Any, answers: int) -> None:

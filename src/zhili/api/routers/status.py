@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Path as PathParam
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 from ... import __version__
-from ...access.auth import Viewer, current_user, role_at_least
+from ...access.auth import Editor, Viewer, current_user, role_at_least
 from ...access.errors import ApiError
-from ...cases.stats import library_stats
 from ...service import Service
-from ..deps import get_service
+from ...usecases.stats import (VIEWS, XLSX, backlog_csv, backlog_items, backlog_xlsx, library, rerun_link,
+                               set_backlog_status, usage)
+from ..deps import get_service, require_json
+from ..schemas import BacklogMark
 
 router = APIRouter(tags=["状态"])
 log = logging.getLogger("zhili.api")
@@ -72,10 +76,37 @@ def _health(service: Service) -> dict[str, Any]:
     return out
 
 
-@router.get("/stats", summary="统计：查询量（按领域、地区、日期）、无匹配问题、案例库分布")
-def stats(days: int = Query(90, ge=1, le=3660), _user: Any = Viewer,
-          service: Service = Depends(get_service)) -> dict[str, Any]:
-    return {"days": days,
-            "queries": jsonable_encoder(service.store.queries.stats(days=days)),
-            "no_fit": jsonable_encoder(service.store.queries.no_fit(limit=50)),
-            "library": library_stats(service.store.cases.published())}
+@router.get("/stats", summary="统计：查询量（按领域、地区、日期）、反馈、待收集问题（去重）、案例库分布")
+def stats(days: int = Query(90, ge=1, le=3660), backlog: Literal["open", "added", "dropped", "all"] = Query("open"),
+          _user: Any = Viewer, service: Service = Depends(get_service)) -> dict[str, Any]:
+    """与网页“统计”相同的数据：日期按配置的时区（默认北京时间）；`backlog` 每个问题只列一次（按规范化文本去重）。"""
+    report = usage(service, days, backlog)
+    return {"days": days, "queries": jsonable_encoder(report["stats"]),
+            "feedback": jsonable_encoder(report["feedback"]),
+            "backlog": [{**jsonable_encoder(it), "rerun": rerun_link(it.text)} for it in report["backlog"]],
+            "backlog_counts": report["backlog_counts"], "library": library(service)}
+
+
+@router.get("/stats/backlog.{fmt}", summary="导出待收集问题（xlsx / csv）",
+            responses={200: {"content": {XLSX: {}, "text/csv": {}}}})
+def export_backlog(request: Request, fmt: Literal["xlsx", "csv"] = PathParam(...),
+                   days: int = Query(90, ge=1, le=3660),
+                   backlog: Literal["open", "added", "dropped", "all"] = Query("open"),
+                   _user: Any = Editor, service: Service = Depends(get_service)) -> Response:
+    items = backlog_items(service, days, backlog)
+    base = str(request.base_url).rstrip("/")
+    data, media = ((backlog_csv(items, base), "text/csv; charset=utf-8") if fmt == "csv"
+                   else (backlog_xlsx(items, base), XLSX))
+    name = f"待收集案例_{VIEWS[backlog]}_近{days}天.{fmt}"
+    return Response(data, media_type=media, headers={
+        "Content-Disposition": f"attachment; filename=\"backlog.{fmt}\"; filename*=UTF-8''{quote(name)}"})
+
+
+@router.put("/stats/backlog/{key}", dependencies=[Depends(require_json)], summary="标记待收集问题：待收集 / 已补充 / 不处理")
+def mark_backlog(body: BacklogMark, key: str = PathParam(..., max_length=64), user: Any = Editor,
+                 service: Service = Depends(get_service)) -> dict[str, Any]:
+    try:
+        set_backlog_status(service, key, body.status, user.username)
+    except (ValueError, LookupError) as exc:
+        raise ApiError(422, "validation_error", str(exc), "Cannot mark this backlog question", field="key") from None
+    return {"key": key, "status": body.status}

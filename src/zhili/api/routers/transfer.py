@@ -12,15 +12,14 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from fastapi.encoders import jsonable_encoder
 
-from ...access import review
-from ...access.auth import Editor, Searcher, role_at_least
+from ...access.auth import Editor, Searcher
 from ...access.errors import ApiError
-from ...cases.errors import CaseFileError, field_label
-from ...cases.io import read_cases, write_cases
+from ...cases.io import write_cases
 from ...service import Service
-from ..deps import get_service, nul_path, require_multipart
+from ...usecases.library import ImportRefused
+from ..deps import get_service, require_multipart
 from ..uploads import read_upload
-from .cases import Status, drafts_allowed
+from .cases import Status, actor_of
 
 router = APIRouter(prefix="/cases", tags=["案例库"])
 EXPORT_TYPES = {"jsonl": "application/x-ndjson", "csv": "text/csv; charset=utf-8",
@@ -34,12 +33,7 @@ def export_cases(request: Request, _user: Any = Searcher,
                  format: Literal["jsonl", "csv", "xlsx"] = Query("xlsx"),
                  status: Literal["draft", "published", "all"] = Query("published"),
                  service: Service = Depends(get_service)) -> Response:
-    if status != "published":
-        drafts_allowed(request, "导出")
-    if status == "published":
-        cases = service.store.cases.published()
-    else:
-        cases = [r.case for r in _all_records(service, None if status == "all" else status)]
+    cases = service.library.export(status, actor_of(request))
     with tempfile.TemporaryDirectory(prefix="zhili-export-") as tmp:
         try:
             path = write_cases(cases, Path(tmp) / f"cases.{format}", format)
@@ -50,16 +44,6 @@ def export_cases(request: Request, _user: Any = Searcher,
     return Response(data, media_type=EXPORT_TYPES[format], headers={
         "Content-Disposition": f"attachment; filename=\"zhili-cases.{format}\"; "
                                f"filename*=UTF-8''{quote('案例库')}.{format}"})
-
-
-def _all_records(service: Service, status: str | None) -> list[Any]:
-    out, offset = [], 0
-    while True:
-        items, total = service.store.cases.page(status=status, offset=offset, limit=500)
-        out += items
-        offset += len(items)
-        if not items or offset >= total:
-            return out
 
 
 def _suffix(filename: str) -> str:
@@ -73,21 +57,6 @@ def _suffix(filename: str) -> str:
                    f"Unsupported file type: {filename}", field="file")
 
 
-def _plan(service: Service, cases: list[Any], mode: str) -> dict[str, int]:
-    """What an import would do, counted the way `ImportSummary` reports it."""
-    existing = {c.id: c.content_hash() for c in service.store.cases.all()}
-    hashes = {c.id: c.content_hash() for c in cases}
-    return {"added": sum(cid not in existing for cid in hashes),
-            "updated": sum(cid in existing and existing[cid] != h for cid, h in hashes.items()),
-            "unchanged": sum(existing.get(cid) == h for cid, h in hashes.items()),
-            "removed": len(set(existing) - set(hashes)) if mode == "replace" else 0}
-
-
-def row_errors(exc: CaseFileError) -> list[dict[str, Any]]:
-    return [{"row": e.row, "field": e.field or None, "field_label": field_label(e.field) or None,
-             "reason": e.reason, "message": str(e)} for e in exc.errors]
-
-
 @router.post("/import", dependencies=[Depends(require_multipart)], summary="导入案例文件（全部成功或全部不导入）")
 def import_cases(request: Request,
                  file: UploadFile = File(..., description="案例文件：.xlsx / .csv / .jsonl(.gz)"),
@@ -98,33 +67,21 @@ def import_cases(request: Request,
     """先校验整个文件：任何一行有错都不会保存，返回每一处错误（行号、字段、原因）。"""
     filename = Path(file.filename or "upload").name
     suffix = _suffix(filename)
-    if mode == "replace" and not role_at_least(user, "admin"):
-        raise ApiError(403, "forbidden", "用文件替换整个案例库需要管理员权限", "Replace needs an admin",
-                       field="mode")
-    if status == "published":
-        review.check_direct_publish(request, user)
+    actor = actor_of(request, user)
+    service.library.check_import(actor, mode, status)
     data = read_upload(file, request.app.state.settings.max_upload_bytes)
     with tempfile.TemporaryDirectory(prefix="zhili-import-") as tmp:
         path = Path(tmp) / f"upload{suffix}"
         path.write_bytes(data)
         try:
-            cases = read_cases(path)
-        except CaseFileError as exc:
-            rows = row_errors(exc)
-            raise ApiError(422, "invalid_file", f"文件 {filename} 有 {len(rows)} 处错误，未导入任何案例",
-                           f"{len(rows)} problems in {filename}; nothing imported", field="file",
-                           extra={"rows": rows}) from None
-    bad = [(c.id, where) for c in cases if (where := nul_path(c.model_dump(mode="json"))) is not None]
-    if bad:  # Case only refuses NUL in problem/practice; PostgreSQL refuses it in every text column
-        rows = [{"row": None, "field": where, "field_label": field_label(where) or None,
-                 "reason": "含有空字符 (NUL)", "message": f"案例 {cid} [{field_label(where)}]：含有空字符 (NUL)"}
-                for cid, where in bad]
-        raise ApiError(422, "invalid_file", f"文件 {filename} 有 {len(rows)} 个案例含有空字符 (NUL)，未导入任何案例",
-                       f"NUL characters in {len(rows)} cases; nothing imported", field="file", extra={"rows": rows})
+            cases = service.library.read_import(path, filename)
+        except ImportRefused as exc:
+            rows = [p.json() for p in exc.problems]
+            raise ApiError(422, "invalid_file", str(exc), f"{len(rows)} problems in {filename}; nothing imported",
+                           field="file", extra={"rows": rows}) from None
     if dry_run:
         return {"ok": True, "dry_run": True, "file": filename, "cases": len(cases),
-                "summary": _plan(service, cases, mode)}
-    summary = service.store.cases.import_cases(cases, mode=mode, user=user.username, status=status)
-    service.refresh()
+                "summary": service.library.import_plan(cases, mode)}
+    summary = service.library.import_cases(cases, actor, mode, status)
     return {"ok": True, "dry_run": False, "file": filename, "cases": len(cases),
             "summary": jsonable_encoder(summary)}

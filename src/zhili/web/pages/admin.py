@@ -16,11 +16,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 
 from ...cases import Case
 from ...cases.model import stored_case
 from ...cases.tabular import LIST_HINT, format_list
-from ...store import CaseExistsError, CaseNotFoundError, VersionNotFoundError, VersionUnusableError
+from ...store import VersionUnusableError
 from .. import diff
 from ..deps import editor_form, gate, service
 from ..forms import (
@@ -43,7 +44,6 @@ router = APIRouter(prefix="/admin")
 PAGE_SIZE = 20
 LIST_FILTERS = ("status", "q", "province", "level", "domain", "order")
 ORDERS = {"id": "按编号", "recent": "最近修改在前"}
-MAX_SELECTED = 200  # cases on one confirmation page
 DONE = {"saved": "已保存。", "saved_review": "已保存。已开启发布审核：案例转为草稿，需由其他编辑或管理员审核后重新发布。",
         "created": "已保存为草稿。", "published": "已发布。", "withdrawn": "已撤回为草稿。",
         "restored": "已恢复所选版本（作为一次新的修改保存，可在修改记录中查看）。", "unchanged": "内容没有变化，未保存新的修改。"}
@@ -67,16 +67,6 @@ def _form_values(case: Case) -> dict[str, Any]:
         "source_title": case.source.title, "source_url": case.source.url,
         "source_date": case.source.date,
     }
-
-
-async def after_write(request: Request) -> None:
-    """After a write: bring the engine to the new revision now, so the next search answers with
-    the change. The write itself is committed; a failed rebuild is logged and retried by the
-    next search rather than shown as a failed save."""
-    try:
-        await run_in_threadpool(service(request).refresh)
-    except Exception:  # noqa: BLE001 - the change is saved; `Service.engine()` rebuilds on the next request
-        log.exception("engine refresh after a web write failed")
 
 
 def _safe_back(back: object, default: str) -> str:
@@ -147,29 +137,24 @@ def _edit_page(request: Request, values: dict[str, Any], *, creating: bool, stat
         "list_hint": LIST_HINT, "id_note": id_note}, status_code=status_code)
 
 
-def review() -> Any:
-    """The shared `zhili.access.review` (four eyes: the API runs the same checks)."""
-    from ...access import review as module
+def actor(request: Request, user: Any) -> Any:
+    """Who acts, under this app's four-eyes setting (the API builds it the same way)."""
+    from ...access import review
 
-    return module
+    return review.actor(request, user)
 
 
-async def review_refusal(request: Request, user: Any, case_id: str) -> Response | None:
-    """The 403 page when the four-eyes rule forbids `user` to publish `case_id`, else None."""
-    from starlette.exceptions import HTTPException
-
-    try:
-        await run_in_threadpool(review().check_publish, request, user, case_id)
-    except HTTPException as exc:
-        return templates.TemplateResponse(request, "message.html", {
-            "title": "需要审核", "message": getattr(exc, "message", None) or str(exc.detail)}, status_code=403)
-    return None
+def refusal_page(request: Request, exc: HTTPException) -> Response:
+    """A use case's refusal (`ApiError`) as the message page."""
+    title = {403: "需要审核" if getattr(exc, "code", "") == "review_required" else "无权操作",
+             404: "不存在", 409: "冲突", 422: "操作无效"}.get(exc.status_code, "操作失败")
+    return templates.TemplateResponse(request, "message.html", {
+        "title": title, "message": getattr(exc, "message", None) or str(exc.detail)}, status_code=exc.status_code)
 
 
 def _own_unreviewed(request: Request, user: Any, record: Any) -> bool:
     """Four eyes: `user` may not publish this draft because they changed its content last."""
-    return (record is not None and record.status == "draft" and review().required(request, user)
-            and service(request).store.audit.last_author(record.case.id) == user.username)
+    return service(request).library.own_unreviewed(record, actor(request, user))
 
 
 EMPTY = {k: "" for k in ("id", "title", "province", "city", "district", "level", "year", "problem",
@@ -197,14 +182,15 @@ async def create_case(request: Request) -> Response:
     try:
         values = case_form_values(form)
         case = case_from_form(values)
-        await run_in_threadpool(store.cases.create, case, user.username, status="draft")
+        await run_in_threadpool(service(request).library.create, case, actor(request, user), "draft")
     except FormError as exc:
         return _edit_page(request, values, creating=True, problems=exc.problems, status_code=422)
-    except CaseExistsError:
+    except HTTPException as exc:
+        if exc.status_code != 409:
+            return refusal_page(request, exc)
         taken, values["id"] = values["id"], await run_in_threadpool(store.cases.next_id)
         return _edit_page(request, values, creating=True, status_code=409, problems=[
             ("编号(id)", f"编号“{taken}”已被其他案例使用，已换成下一个可用编号“{values['id']}”，请核对后再保存")])
-    await after_write(request)
     return RedirectResponse(f"/admin/cases/{case.id}/edit?done=created", status_code=303)
 
 
@@ -238,23 +224,19 @@ async def update_case(request: Request, case_id: str) -> Response:
     if record is None:
         return _not_found(request, case_id)
     values = _form_values(record.case)
-    status = review().status_after_edit(request, user, record.status)  # four eyes: back to draft
     try:
         values = case_form_values(form) | {"id": case_id}  # the id is the record's key: never renamed here
         for name in ("domains", "leadership"):  # checkboxes come in list order: keep the case's own
             values[name] = _keep_order(getattr(record.case, name), values[name])
         case = case_from_form(values)
-        if case.content_hash() == record.case.content_hash():
-            status = None  # nothing to review: saving an untouched form must not withdraw the case
-        saved = await run_in_threadpool(store.cases.update, case, user.username, status)
+        before, saved = await run_in_threadpool(service(request).library.update, case, actor(request, user))
     except FormError as exc:
         return _edit_page(request, values, creating=False, record=record, problems=exc.problems,
                           status_code=422)
-    except CaseNotFoundError:
-        return _not_found(request, case_id)
-    await after_write(request)
-    done = ("unchanged" if saved.updated_at == record.updated_at else
-            "saved_review" if saved.status != record.status else "saved")
+    except HTTPException as exc:
+        return _not_found(request, case_id) if exc.status_code == 404 else refusal_page(request, exc)
+    done = ("unchanged" if saved.updated_at == before.updated_at else
+            "saved_review" if saved.status != before.status else "saved")
     return RedirectResponse(f"/admin/cases/{case_id}/edit?done={done}", status_code=303)
 
 
@@ -269,13 +251,10 @@ async def change_status(request: Request, case_id: str) -> Response:
     if status not in ("draft", "published"):
         return templates.TemplateResponse(request, "message.html", {
             "title": "操作无效", "message": "未知的状态，应为“草稿”或“已发布”"}, status_code=422)
-    if status == "published" and (refused := await review_refusal(request, user, case_id)):
-        return refused
     try:
-        await run_in_threadpool(service(request).store.cases.set_status, case_id, status, user.username)
-    except CaseNotFoundError:
-        return _not_found(request, case_id)
-    await after_write(request)
+        await run_in_threadpool(service(request).library.set_status, case_id, status, actor(request, user))
+    except HTTPException as exc:
+        return _not_found(request, case_id) if exc.status_code == 404 else refusal_page(request, exc)
     done = "published" if status == "published" else "withdrawn"
     if isinstance(back, str) and back.startswith("/admin/cases?"):  # from the list: its own message
         action = "publish" if status == "published" else "withdraw"
@@ -285,27 +264,16 @@ async def change_status(request: Request, case_id: str) -> Response:
 
 # ---- confirmation step: bulk publish / withdraw, withdraw and delete ------------------------------
 
-def _selected(values: list[Any]) -> list[str]:
-    ids = [v.strip() for v in values if isinstance(v, str) and 0 < len(v.strip()) <= 64]
-    return list(dict.fromkeys(ids))[:MAX_SELECTED]
+NOTES = {"missing": "不存在（可能已被删除）", "review": "已开启发布审核：您最后修改了此案例，需由其他编辑或管理员发布"}
 
 
 def _plan(request: Request, user: Any, action: str, ids: list[str]) -> list[dict[str, Any]]:
-    """What confirming would do to each selected case: {"id", "record", "will", "why", "note"};
-    `why` is "" (it will be done), "missing", "same" (already in that status) or "review"."""
-    store = service(request).store
+    """What confirming would do to each selected case, as the confirmation page lists it."""
     target = ACTIONS[action]["status"]
-    rows = []
-    for cid in ids:
-        record = store.cases.get_record(cid)
-        why = ("missing" if record is None else
-               "same" if target is not None and record.status == target else
-               "review" if target == "published" and _own_unreviewed(request, user, record) else "")
-        rows.append({"id": cid, "record": record, "will": not why, "why": why, "note": {
-            "missing": "不存在（可能已被删除）",
-            "same": "已是" + ("已发布" if target == "published" else "草稿") + "，不变",
-            "review": "已开启发布审核：您最后修改了此案例，需由其他编辑或管理员发布"}.get(why, "")})
-    return rows
+    same = "已是" + ("已发布" if target == "published" else "草稿") + "，不变"
+    return [{"id": p.case_id, "record": p.record, "will": p.will, "why": p.why,
+             "note": same if p.why == "same" else NOTES.get(p.why, "")}
+            for p in service(request).library.plan(action, ids, actor(request, user))]
 
 
 @router.get("/cases/confirm", response_class=HTMLResponse)
@@ -319,8 +287,7 @@ def confirm_page(request: Request) -> Response:
     if action not in ACTIONS:
         return templates.TemplateResponse(request, "message.html", {
             "title": "操作无效", "message": "未知的操作，应为发布、撤回或删除"}, status_code=422)
-    ids = _selected(request.query_params.getlist("ids"))
-    plan = _plan(request, user, action, ids)
+    plan = _plan(request, user, action, request.query_params.getlist("ids"))
     return templates.TemplateResponse(request, "admin/confirm.html", {
         "action": action, "verb": ACTIONS[action]["verb"], "short": ACTIONS[action]["short"], "plan": plan, "back": back,
         "doing": [p for p in plan if p["will"]]})
@@ -337,21 +304,13 @@ async def confirm_action(request: Request) -> Response:
         return templates.TemplateResponse(request, "message.html", {
             "title": "操作无效", "message": "未知的操作，应为发布、撤回或删除"}, status_code=422)
     back = _safe_back(form.get("back"), "/admin/cases")
-    ids = _selected(form.getlist("ids"))
-    plan = await run_in_threadpool(_plan, request, user, action, ids)  # checked again: things may have moved
-    doing = [p["id"] for p in plan if p["will"]]
-    store = service(request).store
+    ids = form.getlist("ids")
+    done = await run_in_threadpool(service(request).library.apply, action, ids, actor(request, user))
     target = ACTIONS[action]["status"]
-    if target is None:
-        changed = await run_in_threadpool(store.cases.delete, doing, user.username) if doing else 0
-        same, gone_id = 0, (doing[0] if len(doing) == 1 else "")
-        if back.startswith("/admin/cases/") and doing:  # the deleted case's own page is gone
-            back = "/admin/cases"
-    else:
-        summary = await run_in_threadpool(store.cases.set_status_many, doing, target, user.username)
-        changed, same, gone_id = len(summary.changed), sum(p["why"] == "same" for p in plan), ""
-    skipped = sum(p["why"] == "review" for p in plan)
-    await after_write(request)
+    changed, same, skipped = len(done.changed), done.same, done.skipped
+    gone_id = done.changed[0] if target is None and len(done.changed) == 1 else ""
+    if target is None and back.startswith("/admin/cases/") and done.changed:  # the deleted case's own page is gone
+        back = "/admin/cases"
     if back.startswith("/admin/cases/") and back.endswith("/edit") and len(ids) == 1 and target is not None:
         return RedirectResponse(f"{back}?done={'published' if target == 'published' else 'withdrawn'}",
                                 status_code=303)
@@ -406,11 +365,10 @@ def history(request: Request, case_id: str) -> Response:
 
 def _restore_choices(request: Request, user: Any, record: Any) -> dict[str, Any]:
     """What status a restore may leave: the four-eyes rule decides for editors."""
-    reviewed = review().required(request, user)
-    current = record.status if record is not None else None
-    if reviewed:
-        forced = "draft" if current in ("published", None) else None
+    allowed, forced = service(request).library.restore_choices(record, actor(request, user))
+    if forced is not None or allowed == {"keep"}:
         return {"choices": [], "forced": forced, "reviewed": True}
+    current = record.status if record is not None else None
     choices = [("keep", f"保持当前状态（{'已发布' if current == 'published' else '草稿'}）" if current
                 else "保存为草稿"), ("published", "恢复并发布")]
     if current == "published":
@@ -469,25 +427,16 @@ async def restore_version(request: Request, case_id: str, entry_id: str) -> Resp
     number = _entry_id(entry_id)
     if number is None:
         return _no_version(request, case_id)
-    store = service(request).store
-    record = await run_in_threadpool(store.cases.get_record, case_id)
-    rules = _restore_choices(request, user, record)
     then = form.get("then") or "keep"
-    allowed = {key for key, _ in rules["choices"]} | {"keep"}
-    if then not in allowed:
+    if then not in ("keep", "draft", "published"):
         return templates.TemplateResponse(request, "message.html", {
-            "title": "需要审核" if rules["reviewed"] else "操作无效",
-            "message": "已开启发布审核：恢复的版本须由其他编辑或管理员审核后发布。" if rules["reviewed"]
-            else "未知的恢复方式"}, status_code=403 if rules["reviewed"] else 422)
-    status = rules["forced"] or {"keep": None, "draft": "draft", "published": "published"}[then]
+            "title": "操作无效", "message": "未知的恢复方式"}, status_code=422)
     try:
-        await run_in_threadpool(store.cases.restore, case_id, number, user.username, status)
-    except VersionNotFoundError:
-        return _no_version(request, case_id)
-    except VersionUnusableError as exc:
-        return templates.TemplateResponse(request, "message.html", {
-            "title": "不能恢复", "message": str(exc)}, status_code=422)
-    await after_write(request)
+        await run_in_threadpool(service(request).library.restore, case_id, number, actor(request, user), then)
+    except HTTPException as exc:
+        if getattr(exc, "code", "") == "version_not_found":
+            return _no_version(request, case_id)
+        return refusal_page(request, exc)
     return RedirectResponse(f"/admin/cases/{case_id}/edit?done=restored", status_code=303)
 
 

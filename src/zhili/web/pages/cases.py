@@ -6,26 +6,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from ...answer import Result
-from ...cases import Case
-from ...engine import EmptyLibraryError, QueryError
+from starlette.exceptions import HTTPException
+
+from ...usecases import Actor
 from ..deps import has_role, reader, service
 from ..links import carried
 from ..templating import templates
 
 router = APIRouter()
-SIMILAR = 5
-PROBE_CHARS = 2_000  # a long case body says no more about "similar" than its opening does
-
-
-def similar_cases(request: Request, case: Case) -> list[Result]:
-    """Recommend with the case's own problem text; the case itself is left out."""
-    probe = (case.problem or case.title + "。" + case.practice)[:PROBE_CHARS]
-    try:
-        answer = service(request).engine().recommend(probe, top_k=SIMILAR + 1)
-    except (QueryError, EmptyLibraryError):
-        return []
-    return [r for r in answer.results if r.case_id != case.id][:SIMILAR]
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
@@ -33,13 +21,13 @@ async def case_detail(request: Request, case_id: str) -> Response:
     user = reader(request)
     if isinstance(user, Response):
         return user
-    record = await run_in_threadpool(service(request).store.cases.get_record, case_id)
-    # drafts are work in progress: only editors see them
-    if record is None or (record.status != "published" and not has_role(user, "editor")):
+    try:  # drafts are work in progress: only editors see them (the API's rule, `Library.record`)
+        record = await run_in_threadpool(service(request).library.record, case_id, Actor.of(user))
+    except HTTPException:
         return templates.TemplateResponse(
             request, "message.html", {"title": "案例不存在", "message": f"找不到编号为“{case_id}”的案例。"},
             status_code=404)
-    similar = await run_in_threadpool(similar_cases, request, record.case)
+    similar = await run_in_threadpool(service(request).similar, record.case)
     votes = (await run_in_threadpool(service(request).store.feedback.summary, case_id)
              if has_role(user, "editor") else None)
     starred = bool(user is not None and await run_in_threadpool(

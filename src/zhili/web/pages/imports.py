@@ -10,16 +10,18 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 
 from ...cases import Case
 from ...cases.errors import CaseFileError, field_label
-from ...cases.io import EXAMPLE_MARK, is_example, read_cases, write_template
+from ...cases.io import write_template
+from ...usecases.library import ImportRefused
 from ...cases.tabular import COLUMNS, LIST_HINT, REQUIRED
 from .. import uploads
 from ..deps import editor_form, gate, service
 from ..forms import FormError, text_field
 from ..templating import templates
-from .admin import after_write, review
+from .admin import actor
 
 router = APIRouter(prefix="/admin")
 PREVIEW_ROWS = 200
@@ -34,11 +36,9 @@ def _page(request: Request, status_code: int = 200, **ctx: object) -> Response:
                                       {"columns": columns, "list_hint": LIST_HINT, **ctx}, status_code=status_code)
 
 
-def _example_rows(cases: list[Case]) -> list[dict[str, object]]:
-    """The template's example row left in an uploaded file: refused, so it never becomes a case."""
-    return [{"row": None, "field": field_label("id"),
-             "reason": f"编号“{c.id}”是模板中的示例行（标题以“{EXAMPLE_MARK}”开头），不是真实案例；请删除这一行后重新上传"}
-            for c in cases if is_example(c)]
+def _problems(exc: ImportRefused) -> list[dict[str, object]]:
+    """Every bad row as the report lists it (the API reports the same rows)."""
+    return [{"row": p.row, "field": field_label(p.field or ""), "reason": p.reason} for p in exc.problems]
 
 
 @router.get("/import/template.{fmt}")
@@ -87,13 +87,11 @@ async def import_preview(request: Request) -> Response:
     except CaseFileError as exc:
         return _page(request, 422, errors=_errors(exc), filename=file.filename)
     try:
-        cases: list[Case] = await run_in_threadpool(read_cases, pending.path)
-    except CaseFileError as exc:
+        cases: list[Case] = await run_in_threadpool(service(request).library.read_import, pending.path,
+                                                    file.filename)
+    except ImportRefused as exc:
         uploads.discard(pending)
-        return _page(request, 422, errors=_errors(exc), filename=file.filename)
-    if examples := _example_rows(cases):
-        uploads.discard(pending)
-        return _page(request, 422, errors=examples, filename=file.filename)
+        return _page(request, 422, errors=_problems(exc), filename=file.filename)
     known = set(await run_in_threadpool(service(request).store.cases.ids))
     existing = {c.id for c in cases if c.id in known}
     return _page(request, preview=cases[:PREVIEW_ROWS], total=len(cases), existing=existing,
@@ -109,23 +107,22 @@ async def import_confirm(request: Request) -> Response:
     status = form.get("status")
     if status not in STATUSES:
         return _page(request, 422, error="未知的导入状态，应为“草稿”或“直接发布”")
-    if status == "published" and review().required(request, user):
+    who = actor(request, user)
+    try:
+        service(request).library.check_import(who, "upsert", status)
+    except HTTPException:
         return _page(request, 403, error="已开启发布审核：编辑导入的案例须先保存为草稿，再由其他编辑或管理员审核发布。"
                      "请返回上一页，把导入后的状态改为“草稿”再确认。")
     try:
         pending = uploads.load(text_field(form, "token", 64), user.username)
-        cases = await run_in_threadpool(read_cases, pending.path)
+        cases = await run_in_threadpool(service(request).library.read_import, pending.path, pending.filename)
     except (uploads.UploadError, FormError) as exc:
         return _page(request, 422, error=str(exc))
-    except CaseFileError as exc:  # the file changed on disk since the preview: report, save nothing
-        return _page(request, 422, errors=_errors(exc), filename="")
-    if examples := _example_rows(cases):
-        return _page(request, 422, errors=examples, filename="")
+    except ImportRefused as exc:  # the file changed on disk since the preview: report, save nothing
+        return _page(request, 422, errors=_problems(exc), filename="")
     try:
-        summary = await run_in_threadpool(service(request).store.cases.import_cases, cases, "upsert",
-                                          user=user.username, status=status)
-    except ValueError as exc:
-        return _page(request, 422, error=f"导入失败，未保存任何案例：{exc}")
+        summary = await run_in_threadpool(service(request).library.import_cases, cases, who, "upsert", status)
+    except HTTPException as exc:
+        return _page(request, exc.status_code, error=getattr(exc, "message", None) or str(exc.detail))
     uploads.discard(pending)
-    await after_write(request)
     return _page(request, done=str(summary), total=len(cases), status=status, filename=pending.filename)

@@ -22,10 +22,10 @@ from starlette.exceptions import HTTPException
 from ...answer import Answer
 from ...access.headers import inline_style_policy
 from ...access.login import client_of
-from ...brief import build_docx, build_html
 from ...engine import EmptyLibraryError, QueryError
 from ...feedback import FeedbackRefused
 from ...privacy import mask
+from ...usecases.answers import brief
 from ..deps import csrf_problem, posted_form, reader, service, username
 from ..forms import DEFAULT_TOP, TOP_CHOICES, FormError, filters_of, search_values, text_field, top_of
 from ..highlight import Highlighter
@@ -190,8 +190,7 @@ async def _answer_for_export(request: Request) -> tuple[Answer, str | None] | Re
         q, chosen = search_values(form)
         filters = filters_of(chosen)
         top = top_of(form.get("top"))
-        engine = await run_in_threadpool(service(request).engine)
-        answer = await run_in_threadpool(engine.recommend, q, top_k=top, filters=filters)
+        answer = await run_in_threadpool(service(request).answer, q, top, filters)
     except (FormError, QueryError, EmptyLibraryError) as exc:
         return templates.TemplateResponse(request, "message.html", {"title": "无法导出", "message": str(exc)},
                                           status_code=422)
@@ -204,7 +203,7 @@ async def brief_docx(request: Request) -> Response:
     if isinstance(found, Response):
         return found
     answer, author = found
-    data = await run_in_threadpool(build_docx, answer, author=author)
+    data = await run_in_threadpool(brief, answer, "docx", author)
     name = quote("决策参考.docx")
     return Response(data, media_type=DOCX,
                     headers={"Content-Disposition": f"attachment; filename=\"brief.docx\"; filename*=UTF-8''{name}"})
@@ -216,7 +215,7 @@ async def brief_print(request: Request) -> Response:
     if isinstance(found, Response):
         return found
     answer, author = found
-    html = await run_in_threadpool(build_html, answer, author=author)
+    html = (await run_in_threadpool(brief, answer, "html", author)).decode("utf-8")
     # standalone page with its CSS inline (to be saved or mailed): allowed by hash, no script
     return HTMLResponse(html, headers={"Content-Security-Policy": inline_style_policy(html)})
 

@@ -8,8 +8,6 @@ editor marks it 已补充 / 不处理 (a plain form post: no script needed) and 
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter, defaultdict
 from datetime import date, timedelta
 from typing import Any
@@ -20,8 +18,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from ... import localtime
-from ...cases.tabular import escape
-from ...store.queries import BACKLOG_LABELS, MAX_BACKLOG, UNSPECIFIED, BacklogItem
+from ...store.queries import BACKLOG_LABELS, UNSPECIFIED
+from ...usecases.stats import (VIEWS, XLSX, backlog_csv, backlog_items, backlog_xlsx, rerun_link,
+                               usage)
+from ...usecases.stats import set_backlog_status as mark_backlog
 from ..charts import Bar, bar_chart, line_chart
 from ..deps import editor_form, gate, service, username
 from ..forms import int_param
@@ -33,12 +33,6 @@ TOP_BARS = 15
 TOP_LINES = 5
 TREND_ROWS = 10_000  # queries read for the per-domain/region trend lines
 BACKLOG_ROWS = 100  # shown on the page; the export has them all
-VIEWS = {"open": "待收集", "added": "已补充", "dropped": "不处理", "all": "全部"}
-RERUN_CHARS = 500  # of the masked text in a re-run link (a URL must stay short)
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-EXPORT_HEADER = ("问题（已脱敏）", "提问次数", "最近提问", "首次提问", "领域", "地区", "层级", "状态",
-                 "标记人", "标记时间", "重新检索")
-
 
 def trends(records: list[Any], since: str, key: str) -> dict[str, list[tuple[str, float]]]:
     """Per-day counts of the most asked domains (or regions) since `since` (a local "YYYY-MM-DD")."""
@@ -56,11 +50,6 @@ def trends(records: list[Any], since: str, key: str) -> dict[str, list[tuple[str
     return {label: sorted(per_day[label].items()) for label, _ in totals.most_common(TOP_LINES)}
 
 
-def rerun_link(text: str) -> str:
-    """The search page for this (masked) question: `/?q=…`."""
-    return "/?" + urlencode({"q": text[:RERUN_CHARS]})
-
-
 def _period(days: str | None) -> int:
     period = int_param(days, 90)
     return period if period in PERIODS else 90
@@ -71,10 +60,9 @@ def _view(view: str | None) -> str:
 
 
 def _collect(request: Request, days: int, view: str) -> dict[str, Any]:
-    store = service(request).store
-    stats = store.queries.stats(days=days)
-    records = store.queries.recent(TREND_ROWS)
-    feedback = store.feedback.summary()
+    report = usage(service(request), days, view, BACKLOG_ROWS)
+    stats, feedback = report["stats"], report["feedback"]
+    records = service(request).store.queries.recent(TREND_ROWS)
     by_day = stats["by_day"]
     first = date.fromisoformat(stats["since"])
     days_axis = [(first + timedelta(days=i)).isoformat() for i in range(days)]
@@ -92,8 +80,7 @@ def _collect(request: Request, days: int, view: str) -> dict[str, Any]:
                                    title="主要领域每日查询"),
         "region_trend": line_chart(trends(records, stats["since"], "region"), days_axis,
                                    title="主要地区每日查询"),
-        "backlog": store.queries.backlog(days, None if view == "all" else view, BACKLOG_ROWS),
-        "backlog_counts": store.queries.backlog_counts(days),
+        "backlog": report["backlog"], "backlog_counts": report["backlog_counts"],
     }
 
 
@@ -122,63 +109,12 @@ async def set_backlog_status(request: Request) -> Response:
     user, form = got
     key, status = str(form.get("key") or ""), str(form.get("status") or "")
     try:
-        await run_in_threadpool(service(request).store.queries.set_backlog_status, key, status, username(user))
+        await run_in_threadpool(mark_backlog, service(request), key, status, username(user))
     except (ValueError, LookupError) as exc:
         return templates.TemplateResponse(request, "message.html", {"title": "未能更新状态", "message": str(exc)},
                                           status_code=422)
     back = urlencode({"days": _period(str(form.get("days") or "")), "backlog": _view(str(form.get("view") or ""))})
     return RedirectResponse(f"/stats?{back}#backlog", status_code=303)
-
-
-def export_rows(items: list[BacklogItem], base_url: str) -> list[list[Any]]:
-    """One row per backlog question; text cells escaped so a spreadsheet never runs them."""
-    rows = []
-    for it in items:
-        rows.append([
-            escape(it.text), it.count, localtime.format_time(it.last_at), localtime.format_time(it.first_at),
-            escape("、".join(it.domains)), escape(it.place), escape(it.level), it.status_label,
-            escape(it.status_by or ""), localtime.format_time(it.status_at), base_url + rerun_link(it.text)])
-    return rows
-
-
-def backlog_csv(items: list[BacklogItem], base_url: str) -> bytes:
-    """UTF-8 with a BOM (Excel on Windows reads Chinese correctly only with it), CRLF rows."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(EXPORT_HEADER)
-    writer.writerows(export_rows(items, base_url))
-    return out.getvalue().encode("utf-8-sig")
-
-
-def backlog_xlsx(items: list[BacklogItem], base_url: str) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-    from openpyxl.styles import Font
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("待收集案例")
-    for letter, width in zip("ABCDEFGHIJK", (60, 10, 18, 18, 24, 10, 10, 10, 12, 18, 40)):
-        ws.column_dimensions[letter].width = width
-    ws.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header = [WriteOnlyCell(ws, value=h) for h in EXPORT_HEADER]
-    for c in header:
-        c.font = bold
-    ws.append(header)
-    for row in export_rows(items, base_url):
-        cells: list[Any] = []
-        for v in row:
-            if isinstance(v, str) and v:  # an explicit string cell: never a formula
-                c = WriteOnlyCell(ws, value=ILLEGAL_CHARACTERS_RE.sub("", v)[:32_000])
-                c.data_type = "s"
-                cells.append(c)
-            else:
-                cells.append(None if v == "" else v)
-        ws.append(cells)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
 
 
 @router.get("/stats/backlog.{fmt}")
@@ -190,8 +126,7 @@ async def export_backlog(request: Request, fmt: str, days: str = "90", backlog: 
         return templates.TemplateResponse(request, "message.html", {
             "title": "无法导出", "message": "导出格式应为 xlsx 或 csv"}, status_code=404)
     period, view = _period(days), _view(backlog)
-    store = service(request).store
-    items = await run_in_threadpool(store.queries.backlog, period, None if view == "all" else view, MAX_BACKLOG)
+    items = await run_in_threadpool(backlog_items, service(request), period, view)
     base = str(request.base_url).rstrip("/")
     if fmt == "csv":
         data, media = await run_in_threadpool(backlog_csv, items, base), "text/csv; charset=utf-8"
