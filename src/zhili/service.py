@@ -81,6 +81,7 @@ class Service:
         self._reload = threading.Lock()
         self._provinces: tuple[str, list[str]] | None = None  # (store revision, provinces)
         self.state = EngineState(None, 0, None, None, False, False)
+        self._assessments: Any = None
 
     @classmethod
     def open(cls, db_url: str | None = None, **kwargs: Any) -> "Service":
@@ -193,6 +194,16 @@ class Service:
             guarded = _locked(engine.query_vector, EMBED_LOCK)
             guarded._zhili_locked = True  # type: ignore[attr-defined]
             engine.query_vector = guarded  # type: ignore[method-assign]
+
+    # ---------------------------------------------------------------- assessments
+    @property
+    def assessments(self) -> Any:
+        """健康指数 / 能力图谱 use cases (`zhili.assess.usecases.AssessmentService`)."""
+        if self._assessments is None:
+            from .assess.usecases import AssessmentService
+
+            self._assessments = AssessmentService(self)
+        return self._assessments
 
     # ---------------------------------------------------------------- the library
     def provinces(self) -> list[str]:
