@@ -97,7 +97,7 @@ def trace_text(pack_title: str, table_label: str, hit: Hit) -> str:
     for i in hit.inputs:
         v = i["value"]
         shown = f"{v:g}" if isinstance(v, float) else str(v)
-        parts.append(f"{FIELD_LABELS.get(i['field'], i['column'])} = {shown}（条件 {i['test']}）")
+        parts.append(f"{FIELD_LABELS.get(i['field'], i['column'])} = {shown}（条件 {i['test'].replace('$ ', '')}）")
     return f"{pack_title} / {table_label} / 行“{hit.row_id}”：" + ("，".join(parts) or "无条件（兜底行）")
 
 

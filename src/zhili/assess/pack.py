@@ -90,6 +90,7 @@ class AssessmentPack:
     baseline: dict[str, float]
     graphs: dict[str, Graph]
     fingerprint: str
+    query_prefix: str = ""  # context for case searches, e.g. "基层干部"
 
     @property
     def tests_file(self) -> Path:
@@ -256,7 +257,8 @@ def check_pack(directory: Path) -> tuple[AssessmentPack | None, list[Problem]]:
                           meta["subject"], bool(meta.get("personal", meta["subject"] == "person")),
                           str(meta.get("unit_label") or ("干部" if meta["subject"] == "person" else "单位")),
                           indicators, dims, list(levels), [str(x) for x in meta.get("weak_levels") or []], posts,
-                          {str(k): float(v) for k, v in baseline.items()}, graphs, digest.hexdigest()[:12])
+                          {str(k): float(v) for k, v in baseline.items()}, graphs, digest.hexdigest()[:12],
+                          str(meta.get("query_prefix", "")))
     problems += lint_scoring_coverage(pack, rel)
     if any(p.severity == "error" for p in problems):
         return None, problems

@@ -30,13 +30,13 @@ class Need:
 def indicator_need(pack: AssessmentPack, indicator_id: str) -> Need:
     ind = pack.indicator(indicator_id)
     assert ind is not None, indicator_id
-    return Need(f"indicator:{ind.id}", ind.name, ind.meaning + SUFFIX, ind.domains)
+    return Need(f"indicator:{ind.id}", ind.name, pack.query_prefix + ind.meaning + SUFFIX, ind.domains)
 
 
 def dimension_need(pack: AssessmentPack, name: str) -> Need:
     dim = pack.dimension(name)
     assert dim is not None, name
-    return Need(f"dimension:{dim.name}", dim.name, dim.meaning + SUFFIX, dim.domains)
+    return Need(f"dimension:{dim.name}", dim.name, pack.query_prefix + dim.meaning + SUFFIX, dim.domains)
 
 
 def needs(pack: AssessmentPack, result: PeriodResult) -> list[tuple[str, Need]]:
