@@ -30,7 +30,7 @@ from .errors import ApiError, forbidden, unauthorized
 from .login import LoginLimiter, authenticate, client_of
 
 __all__ = [
-    "ROLES", "ROLE_LABELS", "Admin", "can_assess", "Editor", "LoginLimiter", "Searcher", "Viewer", "auth_method",
+    "ROLES", "ROLE_LABELS", "Admin", "Assessor", "can_assess", "require_assessor", "Editor", "LoginLimiter", "Searcher", "Viewer", "auth_method",
     "authenticate", "client_of", "csrf_token", "current_user", "login", "logout", "require_admin",
     "require_editor", "require_viewer", "role_at_least", "search_user", "secret_key", "user_json",
     "verify_csrf",
@@ -207,7 +207,19 @@ async def search_user(request: Request) -> "User | None":
     return user
 
 
+async def require_assessor(request: Request) -> "User":
+    """Importing assessment data and seeing person-level results: assessors and admins."""
+    user = current_user(request)
+    if user is None:
+        raise unauthorized()
+    if not can_assess(user):
+        raise forbidden(f"此操作需要“测评员”或“管理员”权限，当前账号为“{ROLE_LABELS.get(user.role, user.role)}”")
+    await verify_csrf(request)
+    return user
+
+
 Viewer = Depends(require_viewer)
+Assessor = Depends(require_assessor)
 Editor = Depends(require_editor)
 Admin = Depends(require_admin)
 Searcher = Depends(search_user)
