@@ -131,12 +131,13 @@ def _header_map(pack: AssessmentPack, cells: list[Any], sheet: str) -> tuple[dic
     return found, errors
 
 
-def _text(value: Any) -> str:
+def _text(value: Any, fold: bool = True) -> str:
+    """A cell as text; `fold` (ids, periods) also folds full-width forms (ＡＢ１ → AB1)."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return unicodedata.normalize("NFKC", str(value)).strip()
+    return (unicodedata.normalize("NFKC", str(value)) if fold else str(value)).strip()
 
 
 def _number(value: Any) -> tuple[float | None, str]:
@@ -190,7 +191,7 @@ def parse_rows(pack: AssessmentPack, rows: Iterable[list[Any]], sheet: str) -> l
             col, let = labels.get(field, field), letter(n)
             if field in META_COLUMNS:
                 _, _, required, limit = META_COLUMNS[field]
-                text = _text(raw)
+                text = _text(raw, fold=field in ("unit", "period"))
                 if field == "period":
                     text = text.upper().replace("年", "").replace("－", "-")
                 if required and not text:
