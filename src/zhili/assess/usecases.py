@@ -114,9 +114,16 @@ class AssessmentService:
         with self._lock:
             records = [Record(r.unit, r.period, r.values, r.name, r.region, r.post)
                        for r in self.store.records(pack.name)]
-            results = assess(pack, records)
+            results = assess(pack, records, trace=False)  # a unit's page re-runs its own rows traced
             self._results[name] = (key, results)
             return results
+
+    def traced(self, pack: AssessmentPack, unit: str) -> list[PeriodResult]:
+        """One unit's history with every scoring, level and training row named (a unit's
+        results depend on its own rows only, so this equals the bulk results)."""
+        records = [Record(r.unit, r.period, r.values, r.name, r.region, r.post)
+                   for r in self.store.records(pack.name, unit)]
+        return assess(pack, records).get(unit, [])
 
     def periods(self, name: str) -> list[str]:
         return sorted({r.period for hist in self.results(name).values() for r in hist})
@@ -190,9 +197,9 @@ class AssessmentService:
         pack = self.pack(name)
         if pack.personal and not personal:
             raise AssessAccessError()
-        history = self.results(name).get(unit)
-        if not history:
+        if not self.results(name).get(unit):
             raise UnitNotFoundError(name, unit)
+        history = self.traced(pack, unit)
         latest = history[-1]
         self.store.log(pack.name, action, by, {"what": "unit", "unit": unit, "period": latest.period})
         return self._unit_view(pack, history, with_cases)
