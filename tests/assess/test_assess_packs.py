@@ -153,3 +153,21 @@ def test_indicator_list_is_checked(tmp_path: Path) -> None:
     _, problems = check_pack(folder)
     cells = {(p.row, p.cell) for p in problems}
     assert ("H01", "dimension") in cells and ("H02", "better") in cells
+
+
+def test_diff_replays_data_under_two_pack_versions(tmp_path: Path, health) -> None:
+    from zhili.assess.diff import diff_packs
+
+    folder = copy_pack(tmp_path)
+    graph = json.loads((folder / "warnings.json").read_text(encoding="utf-8"))
+    for row in graph["nodes"][1]["content"]["rules"]:
+        if row["_id"] == "红线-书记空缺":
+            row["in_value"] = "$ > 6"  # a county that tolerates a longer vacancy
+    (folder / "warnings.json").write_text(json.dumps(graph, ensure_ascii=False), encoding="utf-8")
+    new = load_pack("health", tmp_path / "packs")
+    values = dict(health.baseline)
+    records = [Record("A", "2025Q1", values), Record("A", "2025Q2", {**values, "H05": 5})]
+    report = diff_packs(health, new, records)
+    assert report["changed"] == 1 and report["level_changed"] == 1
+    item = report["items"][0]
+    assert item["warnings_removed"] == [["red_line", "H05"]] and item["new"]["level"] != "软弱涣散预警"
