@@ -66,6 +66,7 @@ def test_bad_sheet_named_cell_by_cell_and_nothing_stored(db_url: str, tmp_path: 
     ws.append(["A2", "乙", "某区", "2025Q5"] + [100] * 4 + ["abc"] + [100] * 7)   # row 3: period, H05
     ws.append(["", "丙", "某区", "2025Q1"] + [100] * 11 + [None])               # row 4: unit, H12
     ws.append(["A1", "甲", "某区", "2025Q1"] + [101] + [100] * 11)              # row 5: H01 range, duplicate
+    ws.append(["A/3", "丁", "某区", "2025Q1"] + [100] * 12)                       # row 6: "/" in an id
     bad = tmp_path / "bad.xlsx"
     wb.save(bad)
     with Service.open(db_url) as service:
@@ -73,9 +74,10 @@ def test_bad_sheet_named_cell_by_cell_and_nothing_stored(db_url: str, tmp_path: 
             service.assessments.import_file("health", bad, by="测评员")
         got = [(e.sheet, e.row, e.letter, e.column, e.reason) for e in info.value.errors]
         assert [(s, r, letter) for s, r, letter, _, _ in got] == [
-            ("数据", 3, "D"), ("数据", 3, "I"), ("数据", 4, "A"), ("数据", 4, "P"), ("数据", 5, "E"), ("数据", 5, "A")]
+            ("数据", 3, "D"), ("数据", 3, "I"), ("数据", 4, "A"), ("数据", 4, "P"), ("数据", 5, "E"), ("数据", 5, "A"),
+            ("数据", 6, "A")]
         assert "不是有效期次" in got[0][4] and "不是数字" in got[1][4] and "必填" in got[2][4]
-        assert got[3][3].startswith("H12") and "超出范围" in got[4][4] and "重复" in got[5][4]
+        assert got[3][3].startswith("H12") and "超出范围" in got[4][4] and "重复" in got[5][4] and "网址" in got[6][4]
         assert service.store.assessments.records("health") == []
         assert audit_actions(service.store) == []
         # the same file without its bad rows goes in whole, and a re-import replaces
@@ -99,6 +101,8 @@ def test_gbk_csv_and_views_are_audited(db_url: str, tmp_path: Path, zhili_home: 
         for period, c05 in (("2025Q1", 92), ("2025Q2", 84), ("2025Q3", 76)):
             values = {**pack.baseline, "C05": c05}
             w.writerow(["P9", "示例干部（样例）", "某街道", period, "社区工作者"] + [values[i.id] for i in pack.indicators])
+            for n in range(1, 5):  # four steady colleagues in another street
+                w.writerow([f"Q{n}", f"同事{n}", "另一街道", period, "网格员"] + [pack.baseline[i.id] for i in pack.indicators])
     with Service.open(db_url) as service:
         service.assessments.import_file("capability", path, by="测评员")
         view = service.assessments.unit("capability", "P9", personal=True, with_cases=False, by="测评员")
@@ -106,12 +110,19 @@ def test_gbk_csv_and_views_are_audited(db_url: str, tmp_path: Path, zhili_home: 
         assert {(w["kind"], w["indicator"]) for w in view["latest"]["warnings"]} == {("decline", "C05")}
         assert "<svg" in view["radar"] and view["radar"].count("<polygon") == 7  # 5 rings, requirement, scores
         over = service.assessments.overview("capability", by="查看者")  # personal=False: aggregates only
-        assert over["personal_hidden"] and over["rows"] == [] and over["warnings"] == []
-        assert over["units"] == 1 and over["warning_counts"] == {"decline": 1}
-        assert audit_actions(service.store) == ["assess_import", "assess_view", "assess_view"]
+        assert over["personal_hidden"] and not over["suppressed"] and over["rows"] == [] and over["warnings"] == []
+        assert over["units"] == 5 and over["warning_counts"] == {"decline": 1}
+        assert "P9" not in str(over) and "示例干部" not in str(over)
+        # one person's "average" is that person's score: a group under five shows no aggregate
+        alone = service.assessments.overview("capability", region="某街道", by="查看者")
+        assert alone["suppressed"] and alone["units"] == 1 and alone["average_total"] is None
+        assert set(alone["dimension_averages"].values()) == {None} and alone["warning_counts"] == {}
+        assert not service.assessments.overview("capability", region="某街道", personal=True)["suppressed"]
+        assert audit_actions(service.store) == ["assess_import", "assess_view", "assess_view", "assess_view",
+                                                "assess_view"]
         with service.store.engine.connect() as conn:
             who = conn.execute(select(audit_table.c.user).where(audit_table.c.kind == "assess")
-                               .order_by(audit_table.c.id.desc())).first()[0]
+                               .order_by(audit_table.c.id.desc()).offset(1)).first()[0]
         assert who == "查看者"
 
 

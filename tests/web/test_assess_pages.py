@@ -54,6 +54,7 @@ def test_viewer_sees_aggregates_only(browser: object, loaded: Site) -> None:
     page = login(browser, loaded, "viewer1")
     page.goto(f"{loaded.url}/assess/capability")
     assert page.locator("[data-testid=personal-hidden]").is_visible()
+    assert page.locator("[data-testid=suppressed]").is_visible()  # 4 people in the sample: under 5
     assert page.locator("[data-testid=unit-row]").count() == 0
     assert "示例干部" not in page.content()
     assert page.locator("[data-testid=import-form]").count() == 0

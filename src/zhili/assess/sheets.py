@@ -30,6 +30,7 @@ MAX_ROWS = 200_000
 MAX_BYTES = 100 * 1024 * 1024
 MAX_ERRORS = 500
 PERIOD = re.compile(r"^\d{4}(Q[1-4]|H[12]|-(0[1-9]|1[0-2]))?$")
+UNIT_FORBIDDEN = ("/", "\\", "?", "#", "%")
 PERIOD_HINT = "期次写成 2026、2026H1、2026Q3 或 2026-05"
 BETTER_LABELS = {"higher": "越高越好", "lower": "越低越好"}
 
@@ -200,6 +201,8 @@ def parse_rows(pack: AssessmentPack, rows: Iterable[list[Any]], sheet: str) -> l
                     errors.append(CellError(sheet, rowno, col, let, f"不能超过 {limit} 个字符"))
                 elif any(unicodedata.category(ch) in ("Cc", "Cf") for ch in text):
                     errors.append(CellError(sheet, rowno, col, let, "含有控制字符或不可见字符"))
+                elif field == "unit" and any(ch in text for ch in UNIT_FORBIDDEN):
+                    errors.append(CellError(sheet, rowno, col, let, f"编号不能含有 {' '.join(UNIT_FORBIDDEN)}（编号会出现在网址中）"))
                 elif field == "period" and not PERIOD.match(text):
                     errors.append(CellError(sheet, rowno, col, let, f"“{text}”不是有效期次（{PERIOD_HINT}）"))
                 elif field == "post" and pack.posts and text not in pack.posts:

@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from ..service import Service
 
 ASSESS_DIR_ENV = "ZHILI_ASSESS_DIR"
+MIN_GROUP = 5
+"""A person-level pack's aggregates are shown to viewers only over at least this many people:
+the average of a group of one is that person's score."""
 
 
 class AssessAccessError(PermissionError):
@@ -171,7 +174,12 @@ class AssessmentService:
             "dimension_averages": dims, "warning_counts": dict(warn_counts),
             "average_total": round(sum(r.total for r in rows) / len(rows), 2) if rows else None,
             "personal_hidden": not allowed, "rows": [], "warnings": [],
+            "suppressed": not allowed and pack.personal and 0 < len(rows) < MIN_GROUP, "min_group": MIN_GROUP,
         }
+        if data["suppressed"]:  # too few people: any aggregate would describe someone
+            data.update(distribution=[{"level": lv, "count": None} for lv in pack.levels],
+                        dimension_averages={d.name: None for d in pack.dimensions}, warning_counts={},
+                        average_total=None)
         if allowed:
             hist = {u: h for u, h in results.items()}
             data["rows"] = [{

@@ -74,7 +74,8 @@ async def overview_page(request: Request, name: str, period: str = "", region: s
     data = await run_in_threadpool(lambda: service(request).assessments.overview(
         name, period=period or None, region=region or None, level=level or None,
         personal=can_assess(user), by=username(user)))
-    chart = bar_chart([Bar(d["level"], d["count"]) for d in data["distribution"]], title="等次分布", unit="个")
+    chart = "" if data["suppressed"] else bar_chart([Bar(d["level"], d["count"]) for d in data["distribution"]],
+                                                    title="等次分布", unit="个")
     for row in data["rows"]:
         row["spark"] = Markup(row["spark"])
     query = urlencode({k: v for k, v in (("period", data["period"] or ""), ("region", region), ("level", level)) if v})
