@@ -113,6 +113,8 @@ def unit_docx(pack: AssessmentPack, view: dict[str, Any]) -> bytes:
                       f"{'' if pres['steered'] else '，该领域无匹配，已放开领域'}）")
         if not pres["cases"]:
             w._para(doc, "案例库中暂无匹配的实践案例。")
+        elif pres.get("verdict") != "fit":
+            w._small(doc, "库中暂无高度匹配的案例，以下是最接近的，仅供参考。")
         for c in pres["cases"]:
             n += 1
             match = c.get("match") or {}
