@@ -131,19 +131,31 @@ class AssessmentService:
     def periods(self, name: str) -> list[str]:
         return sorted({r.period for hist in self.results(name).values() for r in hist})
 
+    def searcher(self) -> Any:
+        """need → the engine's cases, cached per need until the library changes. The engine and
+        the library's revision are read once per call, not once per need (500 units with the
+        same weak point cost one search and no extra database round trips)."""
+        engine = self.service.engine()
+        revision = str(self.service.store.cases.revision())
+
+        def recommend(text: str, top_k: int, filters: Any) -> Any:
+            return engine.recommend(text, top_k=top_k, filters=filters)
+
+        def cases_for(need: Need) -> dict[str, Any]:
+            key = (need.key + "|" + need.query, revision)
+            found = self._cases.get(key)
+            if found is None:
+                found = self._cases[key] = search(recommend, need)
+            return found
+        return cases_for
+
     def cases_for(self, need: Need) -> dict[str, Any]:
         """The engine's cases for one need (cached until the library changes)."""
-        engine = self.service.engine()
-        key = (need.key + "|" + need.query, str(self.service.store.cases.revision()))
-        found = self._cases.get(key)
-        if found is None:
-            def recommend(text: str, top_k: int, filters: Any) -> Any:
-                return engine.recommend(text, top_k=top_k, filters=filters)
-            found = self._cases[key] = search(recommend, need)
-        return found
+        return self.searcher()(need)
 
-    def prescriptions(self, pack: AssessmentPack, result: PeriodResult) -> list[dict[str, Any]]:
-        return [{"for": label, "key": need.key, "label": need.label, **self.cases_for(need)}
+    def prescriptions(self, pack: AssessmentPack, result: PeriodResult, cases_for: Any = None) -> list[dict[str, Any]]:
+        cases_for = cases_for or self.searcher()
+        return [{"for": label, "key": need.key, "label": need.label, **cases_for(need)}
                 for label, need in needs(pack, result)]
 
     # ------------------------------------------------------------------ views
@@ -212,7 +224,8 @@ class AssessmentService:
         self.store.log(pack.name, action, by, {"what": "unit", "unit": unit, "period": latest.period})
         return self._unit_view(pack, history, with_cases)
 
-    def _unit_view(self, pack: AssessmentPack, history: list[PeriodResult], with_cases: bool) -> dict[str, Any]:
+    def _unit_view(self, pack: AssessmentPack, history: list[PeriodResult], with_cases: bool,
+                   cases_for: Any = None) -> dict[str, Any]:
         latest = history[-1]
         dims = [(n, d["score"], d.get("required")) for n, d in latest.dimensions.items()]
         return {
@@ -221,7 +234,7 @@ class AssessmentService:
             "weak_dimensions": latest.weak_dimensions(pack),
             "radar": radar(dims, title=f"{latest.name or latest.unit} {latest.period} 各维度得分"),
             "spark": sparkline([(h.period, h.total) for h in history], title="总分走势", width=220, height=48),
-            "prescriptions": self.prescriptions(pack, latest) if with_cases else [],
+            "prescriptions": self.prescriptions(pack, latest, cases_for) if with_cases else [],
         }
 
     def warnings(self, name: str, *, period: str | None = None, with_cases: bool = True,
@@ -232,13 +245,14 @@ class AssessmentService:
         periods = self.periods(name)
         period = period or (periods[-1] if periods else None)
         out = []
+        cases_for = self.searcher() if with_cases else None
         for hist in self.results(name).values():
             for r in hist:
                 if r.period != period or not r.warnings:
                     continue
                 cases: list[str] = []
                 if with_cases:
-                    for p in self.prescriptions(pack, r):
+                    for p in self.prescriptions(pack, r, cases_for):
                         cases += [c["case_id"] for c in p["cases"] if c["case_id"] not in cases]
                 out.append({"unit": r.unit, "period": r.period, "level": r.level, "score": r.total,
                             "severity": r.severity,
@@ -270,7 +284,8 @@ class AssessmentService:
     def full_report(self, name: str, *, by: str | None = None) -> dict[str, Any]:
         """Every unit's view with prescriptions (the benchmark's 'full report')."""
         pack = self.pack(name)
-        views = {u: self._unit_view(pack, h, True) for u, h in self.results(name).items()}
+        cases_for = self.searcher()
+        views = {u: self._unit_view(pack, h, True, cases_for) for u, h in self.results(name).items()}
         self.store.log(pack.name, "assess_report", by, {"what": "all", "units": len(views)})
         return views
 
