@@ -11,6 +11,9 @@ from web_helpers import PASSWORD, Site, login
 
 SAMPLES = Path(__file__).resolve().parents[2] / "examples" / "assessments"
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+WATCH = """window.__csp = [];
+document.addEventListener('securitypolicyviolation',
+  e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"""
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +28,10 @@ def loaded(site: Site) -> Site:
 
 def test_radar_chart_renders_in_chromium(browser: object, loaded: Site) -> None:
     page = login(browser, loaded, "assessor1", viewport={"width": 1280, "height": 1400})
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.add_init_script(WATCH)
     page.goto(f"{loaded.url}/assess/capability/units/P03")
     radar = page.locator("[data-testid=radar] svg.radar")
     radar.wait_for()
@@ -47,6 +54,7 @@ def test_radar_chart_renders_in_chromium(browser: object, loaded: Site) -> None:
     assert rows.first.locator(".sev").inner_text() == "红"
     assert page.locator("[data-testid=unit-row] svg.spark").count() == 4
     page.screenshot(path=str(SHOTS / "assess-overview.png"), full_page=True)
+    assert page.evaluate("window.__csp || []") == [] and errors == []  # no policy violation, no script error
     page.context.close()
 
 
