@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,8 +112,15 @@ class AssessmentPack:
                 "posts": self.posts, "fingerprint": self.fingerprint}
 
 
+ASSESS_DIR_ENV = "ZHILI_ASSESS_DIR"
+
+
 def packs_dir(directory: Path | str | None = None) -> Path:
-    return Path(directory) if directory else PACKS_DIR
+    """`directory`, else $ZHILI_ASSESS_DIR (a deployment's localised packs), else the bundled ones."""
+    if directory:
+        return Path(directory)
+    env = os.environ.get(ASSESS_DIR_ENV)
+    return Path(env) if env else PACKS_DIR
 
 
 def _rel(path: Path, root: Path) -> str:

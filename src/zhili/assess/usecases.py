@@ -13,7 +13,6 @@ aggregates. Every view, export and report is written to the audit log with who a
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -21,14 +20,13 @@ from typing import TYPE_CHECKING, Any
 
 from .charts import radar, sparkline
 from .engine import PeriodResult, Record, assess
-from .pack import PACKS_DIR, AssessmentPack, check_pack, load_pack
+from .pack import AssessmentPack, check_pack, load_pack, packs_dir
 from .prescribe import Need, needs, search
 from .sheets import read_file, write_template
 
 if TYPE_CHECKING:
     from ..service import Service
 
-ASSESS_DIR_ENV = "ZHILI_ASSESS_DIR"
 MIN_GROUP = 5
 """A person-level pack's aggregates are shown to viewers only over at least this many people:
 the average of a group of one is that person's score."""
@@ -47,8 +45,7 @@ class UnitNotFoundError(LookupError):
 
 
 def assess_dir() -> Path:
-    env = os.environ.get(ASSESS_DIR_ENV)
-    return Path(env) if env else PACKS_DIR
+    return packs_dir()
 
 
 def _stamp(directory: Path) -> tuple[Any, ...]:
