@@ -88,6 +88,7 @@ class Service:
 
         self.library = Library(self)
         """Reading and writing the case library (`zhili.usecases.library`)."""
+        self._assessments: Any = None
 
     @classmethod
     def open(cls, db_url: str | None = None, **kwargs: Any) -> "Service":
@@ -200,6 +201,16 @@ class Service:
             guarded = _locked(engine.query_vector, EMBED_LOCK)
             guarded._zhili_locked = True  # type: ignore[attr-defined]
             engine.query_vector = guarded  # type: ignore[method-assign]
+
+    # ---------------------------------------------------------------- assessments
+    @property
+    def assessments(self) -> Any:
+        """健康指数 / 能力图谱 use cases (`zhili.assess.usecases.AssessmentService`)."""
+        if self._assessments is None:
+            from .assess.usecases import AssessmentService
+
+            self._assessments = AssessmentService(self)
+        return self._assessments
 
     # ---------------------------------------------------------------- the library
     def provinces(self) -> list[str]:

@@ -30,7 +30,7 @@ from .errors import ApiError, forbidden, unauthorized
 from .login import LoginLimiter, authenticate, client_of
 
 __all__ = [
-    "ROLES", "ROLE_LABELS", "Admin", "Editor", "LoginLimiter", "Searcher", "Viewer", "auth_method",
+    "ROLES", "ROLE_LABELS", "Admin", "Assessor", "can_assess", "require_assessor", "Editor", "LoginLimiter", "Searcher", "Viewer", "auth_method",
     "authenticate", "client_of", "csrf_token", "current_user", "login", "logout", "require_admin",
     "require_editor", "require_viewer", "role_at_least", "search_user", "secret_key", "user_json",
     "verify_csrf",
@@ -39,7 +39,11 @@ __all__ = [
 if TYPE_CHECKING:
     from ..store import User
 
-ROLES = ("viewer", "editor", "admin")
+ROLES = ("viewer", "assessor", "editor", "admin")
+# The library's order: viewer < editor < admin. An assessor ranks as a viewer there and, like an
+# admin, may see and import person-level assessment results (`can_assess`).
+ROLE_RANK = {"viewer": 0, "assessor": 0, "editor": 1, "admin": 2}
+ASSESSORS = frozenset({"assessor", "admin"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 SESSION_ID = "sid"
 SESSION_CSRF = "csrf"
@@ -72,7 +76,12 @@ def secret_key(home: Path | None = None) -> str:
 
 def role_at_least(user: "User | None", role: str) -> bool:
     return user is not None and getattr(user, "active", True) and \
-        ROLES.index(user.role) >= ROLES.index(role)
+        ROLE_RANK.get(user.role, -1) >= ROLE_RANK[role]
+
+
+def can_assess(user: "User | None") -> bool:
+    """Person-level assessment results are personal data: assessors and admins only."""
+    return user is not None and getattr(user, "active", True) and user.role in ASSESSORS
 
 
 def _bearer(request: Request) -> str | None:
@@ -182,7 +191,7 @@ def _requirement(role: str):
     return dependency
 
 
-ROLE_LABELS = {"viewer": "查看者", "editor": "编辑", "admin": "管理员"}
+ROLE_LABELS = {"viewer": "查看者", "assessor": "测评员", "editor": "编辑", "admin": "管理员"}
 require_viewer = _requirement("viewer")
 require_editor = _requirement("editor")
 require_admin = _requirement("admin")
@@ -198,7 +207,19 @@ async def search_user(request: Request) -> "User | None":
     return user
 
 
+async def require_assessor(request: Request) -> "User":
+    """Importing assessment data and seeing person-level results: assessors and admins."""
+    user = current_user(request)
+    if user is None:
+        raise unauthorized()
+    if not can_assess(user):
+        raise forbidden(f"此操作需要“测评员”或“管理员”权限，当前账号为“{ROLE_LABELS.get(user.role, user.role)}”")
+    await verify_csrf(request)
+    return user
+
+
 Viewer = Depends(require_viewer)
+Assessor = Depends(require_assessor)
 Editor = Depends(require_editor)
 Admin = Depends(require_admin)
 Searcher = Depends(search_user)

@@ -23,6 +23,7 @@ DESCRIPTION = """基层治理实践案例匹配与决策辅助 API。
 * 问题匹配：`POST /api/v1/recommend`（结果与 `zhili recommend --json` 相同，另加 `query_id`）
 * 案例库：列表、查看、新建（草稿）、修改、发布/撤回、删除、历史、导入（可 `dry_run`）、导出
 * 规则包、反馈、统计、健康检查、集成令牌
+* 测评（党组织健康指数、能力图谱）：模板、导入、总览、预警与对症案例、诊断报告
 
 认证：浏览器用会话 Cookie（写操作须带 `X-CSRF-Token`），集成系统用 `Authorization: Bearer <令牌>`。
 所有错误均为 `{"error": {"code", "message", "message_en", "field"}}`。
@@ -34,10 +35,10 @@ SWAGGER_DIR = Path(__file__).with_name("swagger")
 def install(app: FastAPI) -> None:
     """Error handlers, the /api/v1 routers and the offline /docs page on `app`."""
     errors.install(app)
-    from .routers import admin, cases, feedback, recommend, rules, session, status, transfer
+    from .routers import admin, assessments, cases, feedback, recommend, rules, session, status, transfer
 
     # transfer before cases: /cases/export and /cases/import must win over /cases/{case_id}
-    for module in (recommend, transfer, cases, rules, feedback, status, admin, session):
+    for module in (recommend, transfer, cases, rules, feedback, status, admin, session, assessments):
         app.include_router(module.router, prefix=API_PREFIX, dependencies=[Depends(reject_nul)],
                            responses=ERROR_RESPONSES)
 

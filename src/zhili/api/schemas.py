@@ -111,14 +111,14 @@ class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     username: str = Field(..., min_length=1, max_length=100, pattern=r"^\S+$")
     password: str = Field(..., min_length=8, max_length=1000)
-    role: Literal["viewer", "editor", "admin"] = "viewer"
+    role: Literal["viewer", "assessor", "editor", "admin"] = "viewer"
 
 
 class UserUpdate(BaseModel):
     """Role and/or active flag; either change ends the user's browser sessions."""
 
     model_config = ConfigDict(extra="forbid")
-    role: Literal["viewer", "editor", "admin"] | None = Field(None, description="新角色")
+    role: Literal["viewer", "assessor", "editor", "admin"] | None = Field(None, description="新角色")
     active: bool | None = Field(None, description="false 停用（不能登录，令牌失效），true 重新启用")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import cases, eval as eval_cmd, recommend, rules, serve, users
+from . import assess, cases, eval as eval_cmd, recommend, rules, serve, users
 
 app = typer.Typer(
     name="zhili",
@@ -15,6 +15,7 @@ app = typer.Typer(
 app.add_typer(cases.app, name="cases")
 app.add_typer(rules.app, name="rules")
 app.add_typer(users.app, name="users")
+app.add_typer(assess.app, name="assess")
 app.command("recommend")(recommend.recommend)
 app.command("index")(recommend.index)
 app.command("eval")(eval_cmd.eval_command)

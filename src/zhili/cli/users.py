@@ -18,8 +18,8 @@ from rich.table import Table
 from .. import localtime
 
 app = typer.Typer(help="账号与访问令牌", no_args_is_help=True)
-ROLES = ("viewer", "editor", "admin")
-ROLE_LABELS = {"viewer": "查看者", "editor": "编辑", "admin": "管理员"}
+ROLES = ("viewer", "assessor", "editor", "admin")
+ROLE_LABELS = {"viewer": "查看者", "assessor": "测评员", "editor": "编辑", "admin": "管理员"}
 TOKEN_STATES = {"active": "有效", "expired": "已过期", "revoked": "已撤销"}
 
 
@@ -76,7 +76,7 @@ def _password(password: Optional[str]) -> str:
 @app.command()
 def create(
     name: str = typer.Argument(..., help="用户名"),
-    role: str = typer.Option("viewer", "--role", help="角色：viewer 查看者 / editor 编辑 / admin 管理员"),
+    role: str = typer.Option("viewer", "--role", help="角色：viewer 查看者 / assessor 测评员 / editor 编辑 / admin 管理员"),
     password: Optional[str] = typer.Option(None, "--password", help="密码（不给出时提示输入两次）"),
 ) -> None:
     """新建账号。"""

@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     create_engine,
     true,
     event,
@@ -38,9 +39,12 @@ from .clock import SQLITE_LOCAL_DAY, sqlite_local_day
 SCHEMA_VERSION = 4  # mirrored in meta.schema_version so older zhili builds refuse a newer file
 DB_URL_ENV = "ZHILI_DB_URL"
 STATUSES = ("draft", "published")
-ROLES = ("viewer", "editor", "admin")
+ROLES = ("viewer", "assessor", "editor", "admin")
+# viewer < editor < admin for the library; an assessor ranks as a viewer there and, with admins,
+# alone sees person-level assessment results (zhili.access.auth.can_assess)
+ROLE_RANK = {"viewer": 0, "assessor": 0, "editor": 1, "admin": 2}
 VERDICTS = ("adopted", "helpful", "irrelevant")
-AUDIT_KINDS = ("case", "user")
+AUDIT_KINDS = ("case", "user", "assess")
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 When = DateTime(timezone=True)
@@ -101,7 +105,7 @@ users_table = Table(
     Column("created_at", When, nullable=False),
     # NFKC + casefold of username (see usernames.py): look-alike names collide here, in the database
     Column("username_key", String(192), nullable=False),
-    CheckConstraint("role IN ('viewer', 'editor', 'admin')", name="ck_users_role"),
+    CheckConstraint("role IN ('viewer', 'assessor', 'editor', 'admin')", name="ck_users_role"),
     Index("uq_users_username_key", "username_key", unique=True),
 )
 
@@ -190,6 +194,23 @@ favorites_table = Table(
     Column("case_id", String(64), primary_key=True),
     Column("created_at", When, nullable=False),
     Index("ix_favorites_user_created", "user_id", "created_at"),
+)
+
+assessment_records_table = Table(
+    "assessment_records",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("pack", String(32), nullable=False),
+    Column("unit", String(64), nullable=False),
+    Column("period", String(16), nullable=False),
+    Column("name", String(200), nullable=False, server_default=""),
+    Column("region", String(64), nullable=False, server_default=""),
+    Column("post", String(64), nullable=False, server_default=""),
+    Column("values", JSONType, nullable=False),  # {"H01": 98.0, …}
+    Column("updated_at", When, nullable=False),
+    Column("updated_by", String(64), nullable=True),
+    UniqueConstraint("pack", "unit", "period", name="uq_assessment_records_unit_period"),
+    Index("ix_assessment_records_pack_period", "pack", "period"),
 )
 
 rule_versions_table = Table(

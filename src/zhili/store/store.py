@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 from sqlalchemy.engine import URL
 
+from .assessments import AssessmentStore
 from .audit import AuditLog
 from .case_store import CaseStore
 from .favorites import FavoriteStore
@@ -34,6 +35,7 @@ class Store:
         self.favorites = FavoriteStore(engine)
         self.queries = QueryLog(engine)
         self.rule_versions = RuleVersions(engine)
+        self.assessments = AssessmentStore(engine)
 
     @classmethod
     def open(cls, url: str | URL | None = None, *, seed: bool = True) -> "Store":

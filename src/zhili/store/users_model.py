@@ -7,19 +7,19 @@ from datetime import datetime
 from typing import Any
 
 from .errors import check_choice
-from .schema import ROLES
+from .schema import ROLE_RANK, ROLES
 
 
 @dataclass(frozen=True)
 class User:
     id: int
     username: str
-    role: str  # "viewer" | "editor" | "admin"
+    role: str  # "viewer" | "assessor" | "editor" | "admin"
     active: bool
 
     def has_role(self, role: str) -> bool:
-        """True when this user's role is `role` or above (viewer < editor < admin)."""
-        return self.active and ROLES.index(self.role) >= ROLES.index(check_choice(role, ROLES, "角色"))
+        """True when this user's role is `role` or above (viewer = assessor < editor < admin)."""
+        return self.active and ROLE_RANK[self.role] >= ROLE_RANK[check_choice(role, ROLES, "角色")]
 
 
 @dataclass(frozen=True)

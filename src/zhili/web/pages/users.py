@@ -19,8 +19,8 @@ from ..forms import FormError, int_param, text_field
 from ..templating import templates
 
 router = APIRouter(prefix="/admin")
-ROLES = ("viewer", "editor", "admin")
-ROLE_LABELS = {"viewer": "查看者", "editor": "编辑", "admin": "管理员"}
+ROLES = ("viewer", "assessor", "editor", "admin")
+ROLE_LABELS = {"viewer": "查看者", "assessor": "测评员", "editor": "编辑", "admin": "管理员"}
 TOKEN_STATES = {"active": "有效", "expired": "已过期", "revoked": "已撤销"}
 USER_ACTIONS = {"user_create": "新建账号", "role": "修改角色", "disable": "停用", "enable": "启用",
                 "password": "重设密码", "token_issue": "签发令牌", "token_revoke": "撤销令牌"}

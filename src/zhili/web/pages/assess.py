@@ -1,0 +1,186 @@
+"""测评 pages: the packs, an overview per pack (level distribution, warnings by severity, units
+with their trend), one unit (radar chart, trend, warnings with the rule that fired, the cases
+that fit each weak point, training), template download, import and exports.
+
+Signed-in users only. Person-level results (packs marked personal) are for assessors and admins
+(`can_assess`); a viewer sees that pack's aggregates. Import needs an assessor or admin. The
+service writes every view, export and import to the audit log.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
+
+from ...access.auth import can_assess
+from ...assess.lint import KIND_LABELS
+from ...assess.sheets import AssessFileError
+from ...assess.usecases import AssessAccessError, UnitNotFoundError
+from ...rules.schema import RuleCheckError
+from ..charts import Bar, bar_chart
+from ..deps import csrf_problem, gate, service, username
+from ..templating import templates
+
+router = APIRouter()
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+MAX_UPLOAD = 20 * 1024 * 1024
+
+
+def _message(request: Request, title: str, message: str, status: int) -> Response:
+    return templates.TemplateResponse(request, "message.html", {"title": title, "message": message},
+                                      status_code=status)
+
+
+def _pack(request: Request, name: str) -> Any:
+    svc = service(request).assessments
+    if name not in svc.names():
+        return None
+    try:
+        return svc.pack(name)
+    except RuleCheckError:
+        return None
+
+
+def _download(data: bytes, media: str, name: str) -> Response:
+    return Response(data, media_type=media, headers={
+        "Content-Disposition": f"attachment; filename=\"assessment{Path(name).suffix}\"; filename*=UTF-8''{quote(name)}"})
+
+
+@router.get("/assess", response_class=HTMLResponse)
+async def packs_page(request: Request) -> Response:
+    user = gate(request)
+    if isinstance(user, Response):
+        return user
+    packs = await run_in_threadpool(service(request).assessments.packs)
+    return templates.TemplateResponse(request, "assess/index.html", {"packs": packs, "assessor": can_assess(user)})
+
+
+@router.get("/assess/{name}", response_class=HTMLResponse)
+async def overview_page(request: Request, name: str, period: str = "", region: str = "", level: str = "") -> Response:
+    user = gate(request)
+    if isinstance(user, Response):
+        return user
+    pack = _pack(request, name)
+    if pack is None:
+        return _message(request, "没有这个测评包", f"没有名为“{name}”的测评包。", 404)
+    data = await run_in_threadpool(lambda: service(request).assessments.overview(
+        name, period=period or None, region=region or None, level=level or None,
+        personal=can_assess(user), by=username(user)))
+    chart = "" if data["suppressed"] else bar_chart([Bar(d["level"], d["count"]) for d in data["distribution"]],
+                                                    title="等次分布", unit="个")
+    for row in data["rows"]:
+        row["spark"] = Markup(row["spark"])
+    query = urlencode({k: v for k, v in (("period", data["period"] or ""), ("region", region), ("level", level)) if v})
+    return templates.TemplateResponse(request, "assess/overview.html", {
+        "pack": pack, "data": data, "chart": chart, "assessor": can_assess(user), "kind_labels": KIND_LABELS,
+        "export_query": query})
+
+
+@router.get("/assess/{name}/template")
+async def template_download(request: Request, name: str) -> Response:
+    user = gate(request)
+    if isinstance(user, Response):
+        return user
+    pack = _pack(request, name)
+    if pack is None:
+        return _message(request, "没有这个测评包", f"没有名为“{name}”的测评包。", 404)
+    data = await run_in_threadpool(service(request).assessments.template, name)
+    return _download(data, XLSX, f"{pack.title}导入模板.xlsx")
+
+
+@router.get("/assess/{name}/export.xlsx")
+async def export_overview(request: Request, name: str, period: str = "", region: str = "", level: str = "") -> Response:
+    user = gate(request)
+    if isinstance(user, Response):
+        return user
+    pack = _pack(request, name)
+    if pack is None:
+        return _message(request, "没有这个测评包", f"没有名为“{name}”的测评包。", 404)
+    data = await run_in_threadpool(lambda: service(request).assessments.overview_xlsx(
+        name, period=period or None, region=region or None, level=level or None, personal=can_assess(user),
+        by=username(user)))
+    return _download(data, XLSX, f"{pack.title}总览.xlsx")
+
+
+@router.post("/assess/{name}/import", response_class=HTMLResponse)
+async def import_upload(request: Request, name: str) -> Response:
+    user = gate(request)
+    if isinstance(user, Response):
+        return user
+    if not can_assess(user):
+        return _message(request, "无权导入", "导入测评数据需要“测评员”或“管理员”权限。", 403)
+    pack = _pack(request, name)
+    if pack is None:
+        return _message(request, "没有这个测评包", f"没有名为“{name}”的测评包。", 404)
+    form = await request.form()
+    if bad := await csrf_problem(request):
+        return bad
+    upload = form.get("file")
+    filename = Path(getattr(upload, "filename", "") or "").name
+    suffix = Path(filename).suffix.lower()
+    if upload is None or isinstance(upload, str) or not filename:
+        return _message(request, "请选择文件", "请选择要导入的 .xlsx 或 .csv 文件。", 422)
+    if suffix not in (".xlsx", ".csv"):
+        return _message(request, "文件类型不支持", f"“{filename}”不是 .xlsx 或 .csv 文件；旧版 Excel 请另存为 .xlsx。", 415)
+    data = await upload.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        return _message(request, "文件过大", f"文件超过 {MAX_UPLOAD // 1024 // 1024} MB，请拆分后导入。", 413)
+
+    def run() -> Any:
+        with tempfile.TemporaryDirectory(prefix="zhili-assess-") as tmp:
+            path = Path(tmp) / f"upload{suffix}"
+            path.write_bytes(data)
+            return service(request).assessments.import_file(name, path, display_name=filename, by=username(user))
+
+    try:
+        summary = await run_in_threadpool(run)
+    except AssessFileError as exc:
+        return templates.TemplateResponse(request, "assess/import_result.html",
+                                          {"pack": pack, "errors": exc.errors, "file": filename, "summary": None},
+                                          status_code=422)
+    return templates.TemplateResponse(request, "assess/import_result.html",
+                                      {"pack": pack, "errors": [], "file": filename, "summary": summary})
+
+
+@router.get("/assess/{name}/units/{unit}", response_class=HTMLResponse)
+async def unit_page(request: Request, name: str, unit: str) -> Response:
+    user = gate(request)
+    if isinstance(user, Response):
+        return user
+    pack = _pack(request, name)
+    if pack is None:
+        return _message(request, "没有这个测评包", f"没有名为“{name}”的测评包。", 404)
+    try:
+        view = await run_in_threadpool(lambda: service(request).assessments.unit(
+            name, unit, personal=can_assess(user), by=username(user)))
+    except AssessAccessError as exc:
+        return _message(request, "无权查看个人结果", str(exc), 403)
+    except UnitNotFoundError as exc:
+        return _message(request, "没有找到", str(exc), 404)
+    view["radar"], view["spark"] = Markup(view["radar"]), Markup(view["spark"])
+    return templates.TemplateResponse(request, "assess/unit.html", {"pack": pack, "v": view, "l": view["latest"]})
+
+
+@router.get("/assess/{name}/units/{unit}/report.docx")
+async def unit_report(request: Request, name: str, unit: str) -> Response:
+    user = gate(request)
+    if isinstance(user, Response):
+        return user
+    if _pack(request, name) is None:
+        return _message(request, "没有这个测评包", f"没有名为“{name}”的测评包。", 404)
+    try:
+        data = await run_in_threadpool(lambda: service(request).assessments.report_docx(
+            name, unit, personal=can_assess(user), by=username(user)))
+    except AssessAccessError as exc:
+        return _message(request, "无权查看个人结果", str(exc), 403)
+    except UnitNotFoundError as exc:
+        return _message(request, "没有找到", str(exc), 404)
+    return _download(data, DOCX, f"{unit}诊断报告.docx")
