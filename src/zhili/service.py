@@ -194,6 +194,14 @@ class Service:
             guarded._zhili_locked = True  # type: ignore[attr-defined]
             engine.query_vector = guarded  # type: ignore[method-assign]
 
+    # ---------------------------------------------------------------- ingestion
+    @functools.cached_property
+    def ingest(self) -> Any:
+        """案例入库 use cases (`zhili.ingest.service.IngestService`): run, review, publish."""
+        from .ingest.service import IngestService
+
+        return IngestService(self)
+
     # ---------------------------------------------------------------- the library
     def provinces(self) -> list[str]:
         """Distinct non-empty provinces of the published cases (the search page's filter list):
