@@ -30,13 +30,16 @@ PRACTICE_CUES = re.compile(r"创新|推行|建立|召开|组织|开展|邀请|�
                            r"出动|赶赴|核实|对接|化解|劝说|耐心|规划|改建|安装|张贴|发动|构建|打造|健全|完善")
 ACHIEVE = re.compile(r"完成|已有|实现|共计|累计|整治|拆除|清理|化解|解决|办结|设置了|合并|下降|降低|提升|提高|增加|增至|减少|"
                      r"覆盖|达到|惠及|帮助|新增|建成|成功|满意率|办结率|回访|受理|处置|排查|收集|整改|消除|腾退|新建|"
-                     r"增设|发放|招募|培训|挽回|追回|签订|调处|调解|节约|节省|缩短|筹集|募集|改造了|建起|投入使用")
+                     r"增设|发放|招募|培训|挽回|追回|签订|调处|调解|节约|节省|缩短|筹集|募集|改造了|建起|投入使用|达|率|比例|"
+                     r"增长|升至|降至|建立|设立|处置|整顿|带动|轮训|响应|参与|评估|受益|服务|帮扶|组建|吸纳|培育|办理|"
+                     r"答复|回应|上线|入驻|认领|认购|捐赠|走访|接待|排查出|发现|收到|征集")
 BEFORE = re.compile(r"原来|原有|此前|以前|过去|改造前|撤.{0,4}前")
 BACKGROUND = re.compile(r"共有|总户数|户数|面积|位于|使用期限|建于|常住|人口|占地|总长|保有|辖区有|居住着|费用|/月|/年|每月|每年|"
-                        r"每天|每日|每周|规定|不得|长达|之久|多年|年代|年龄|岁|号楼|号院|电话|热线|第[一二三四五六七八九十\d]+")
+                        r"每天|每日|每周|规定|不得|长达|之久|多年|年代|年龄|岁|号楼|号院|电话|第[一二三四五六七八九十\d]+")
 UNIT = (r"(?:万平方米|平方米|平方公里|公里|千米|米|万元|亿元|元|万人次|人次|万人|万户|万件|个百分点|个|户|件|人|次|名|家|间|铺|条|处|项|"
-        r"栋|幢|辆|台|场|所|座|套|份|只|棵|株|吨|公斤|千克|亩|天|日|小时|分钟|年|个月|%|％|余户|余人|余件|余次)")
-FIGURE = re.compile(rf"(\d+(?:\.\d+)?)\s*(余|多)?\s*(万|亿)?\s*({UNIT})")
+        r"栋|幢|辆|台|场次|场|所|座|套|份|只|棵|株|吨|公斤|千克|亩|天|日|小时|分钟|年|个月|%|％|起|类|支|批|"
+        r"轮|期|届|张|本|篇|户次|件次|单|笔|元钱|部)")
+FIGURE = re.compile(rf"(\d+(?:\.\d+)?)\s*(?:余|多)?\s*(万|亿)?\s*(余|多)?\s*({UNIT})")
 QUOTE = re.compile(r"“([^“”\n]{2,24})”")
 MECH_NOUN = re.compile(r"^(?:小区治理|社区治理|基层治理|治理|工作|议事|服务)?(?:机制|模式|制度|工作法|议事会|会谈|议事厅|平台|专项行动|行动|"
                        r"工程|热线|体系|品牌|工作室|驿站|小组|服务队|队|清单|中心|书记|课堂|讲堂|基金|专班)")
@@ -257,10 +260,11 @@ def _outcomes(text: str, sents: list[Span]) -> tuple[list[dict[str, Any]], list[
         sentence = text[a:b]
         clauses = [(a + m.start(), a + m.end()) for m in CLAUSE.finditer(sentence)]
         sentence_achieves = bool(ACHIEVE.search(sentence))
+        results_sentence = bool(re.search(r"成效|成果|效果", sentence))
         for ci, (ca, cb) in enumerate(clauses):
             clause = text[ca:cb]
             for m in FIGURE.finditer(clause):
-                raw, _more, scale, unit = m.groups()
+                raw, scale, _more, unit = m.groups()
                 fa, fb = ca + m.start(), ca + m.end()
                 after = text[fb:fb + 1]
                 before = text[max(ca, fa - 1):fa]
@@ -272,7 +276,7 @@ def _outcomes(text: str, sents: list[Span]) -> tuple[list[dict[str, Any]], list[
                     continue
                 if BACKGROUND.search(clause):
                     continue
-                achieves = bool(ACHIEVE.search(clause))
+                achieves = bool(ACHIEVE.search(clause)) or unit in ("%", "％", "个百分点") or results_sentence
                 before_after = bool(BEFORE.search(clause)) and sentence_achieves and any(
                     ACHIEVE.search(text[x:y]) for x, y in clauses[ci + 1:ci + 3])
                 if not (achieves or before_after):
@@ -280,7 +284,7 @@ def _outcomes(text: str, sents: list[Span]) -> tuple[list[dict[str, Any]], list[
                 if (fa, fb) in seen:
                     continue
                 seen.add((fa, fb))
-                value = _number(raw, scale)
+                value = float(raw)  # as printed; 万/亿 stay in the unit (12.3 万件), as the library writes it
                 value = int(value) if value.is_integer() else value
                 unit_text = unit if not scale else scale + unit
                 unit_start = ca + m.start(4)
@@ -292,8 +296,8 @@ def _outcomes(text: str, sents: list[Span]) -> tuple[list[dict[str, Any]], list[
                        "unit": unit_text if not scale else unit_text, "text": text[phrase[0]:phrase[1]]}
                 sp: dict[str, list[Span]] = {"value": [(ca + m.start(1), ca + m.end(1))], "text": [phrase]}
                 if scale:
-                    sp["unit"] = [(ca + m.start(3), ca + m.end(3)), (unit_start, ca + m.end(4))]
-                    out["unit"] = text[ca + m.start(3):ca + m.end(3)] + text[unit_start:ca + m.end(4)]
+                    sp["unit"] = [(ca + m.start(2), ca + m.end(2)), (unit_start, ca + m.end(4))]
+                    out["unit"] = text[ca + m.start(2):ca + m.end(2)] + text[unit_start:ca + m.end(4)]
                 else:
                     sp["unit"] = [(unit_start, ca + m.end(4))]
                 if metric:
@@ -419,6 +423,9 @@ def _domain_rows(rules_dir: str | None) -> list[tuple[str, float, list[Any], boo
     return rows
 
 
+COMBINED_MIN = 0.6  # half rules (row weights), half the library-trained classifier, each scaled to its best
+
+
 def _domains(text: str, start: int, end: int, rules_dir: str | None = None) -> tuple[list[str], list[list[Span]]]:
     """Domains from the 问题分类 rules' keywords (row weights summed once per row), each kept
     only with the spans of the words that fired it."""
@@ -451,11 +458,22 @@ def _domains(text: str, start: int, end: int, rules_dir: str | None = None) -> t
             n = sum(seg.count(text[a:b]) for a, b in hit[:3])
             weights[domain] = weights.get(domain, 0.0) + weight * (1 + math.log(max(1, n)))
             evidence.setdefault(domain, []).extend(hit[:3])
-    if not weights:
-        return [], []
-    top = max(weights.values())
-    keep = sorted((d for d, w in weights.items() if w >= max(1.0, 0.5 * top)), key=lambda d: -weights[d])[:3]
-    return keep, [sorted(set(evidence[d]))[:5] for d in keep]
+    from .domains import bundled_classifier
+
+    clf = bundled_classifier()
+    sims = {d: v for d, v in clf.scores(seg).items() if d in DOMAINS and v > 0}
+    top_rule = max(weights.values(), default=0.0)
+    top_sim = max(sims.values(), default=0.0)
+    combined = {d: 0.5 * (weights.get(d, 0.0) / top_rule if top_rule else 0.0)
+                + 0.5 * (sims.get(d, 0.0) / top_sim if top_sim else 0.0) for d in set(weights) | set(sims)}
+    keep = sorted((d for d, v in combined.items() if v >= COMBINED_MIN), key=lambda d: -combined[d])[:3]
+    out, spans = [], []
+    for d in keep:
+        ev = sorted(set(evidence.get(d, []))) or clf.evidence(seg, d, start)
+        if ev:  # a domain is kept only with words of the text behind it
+            out.append(d)
+            spans.append(ev[:5])
+    return out, spans
 
 
 def _leadership(text: str, start: int, end: int) -> tuple[list[str], list[list[Span]]]:
@@ -512,7 +530,7 @@ def check_provenance(text: str, case: dict[str, Any], prov: dict[str, list[list[
     for i, o in enumerate(case.get("outcomes", [])):
         got = joined(f"outcomes[{i}].value")
         try:
-            ok = float(got) * _scale(o.get("unit", "")) == float(o["value"]) or float(got) == float(o["value"])
+            ok = float(got) == float(o["value"])
         except (TypeError, ValueError):
             ok = False
         if not ok:
