@@ -11,7 +11,9 @@ from typing import Any, Iterable
 from datasketch import MinHash, MinHashLSH
 
 NUM_PERM = 128
-THRESHOLD = 0.5  # estimated Jaccard of 3-gram sets; retold articles of one case sit well above
+CANDIDATES = 0.2  # LSH recall threshold (estimated Jaccard) for candidate pairs
+THRESHOLD = 0.6  # reported similarity at which a draft is a likely duplicate
+MIN_GRAMS = 30  # containment only counts when the smaller text has this many 3-grams
 
 
 def case_text(case: Any) -> str:
@@ -21,11 +23,25 @@ def case_text(case: Any) -> str:
     return re.sub(r"[\W_]+", "", raw)
 
 
-def minhash(text: str) -> MinHash:
+def grams(text: str) -> set[str]:
+    return {text[i:i + 3] for i in range(max(1, len(text) - 2))}
+
+
+def minhash(gs: set[str]) -> MinHash:
     m = MinHash(num_perm=NUM_PERM)
-    grams = {text[i:i + 3] for i in range(max(1, len(text) - 2))}
-    m.update_batch([g.encode("utf-8") for g in grams])
+    m.update_batch([g.encode("utf-8") for g in gs])
     return m
+
+
+def similarity(a: set[str], b: set[str]) -> float:
+    """Jaccard, or — when one text is a shorter retelling inside the other (a library summary
+    in a long article) — the share of the shorter one's 3-grams found in the longer."""
+    if not a or not b:
+        return 0.0
+    common = len(a & b)
+    jac = common / len(a | b)
+    small = min(len(a), len(b))
+    return max(jac, common / small if small >= MIN_GRAMS else 0.0)
 
 
 @dataclass
@@ -34,17 +50,17 @@ class DuplicateIndex:
 
     threshold: float = THRESHOLD
     lsh: MinHashLSH = field(init=False)
-    hashes: dict[str, MinHash] = field(default_factory=dict)
+    sets: dict[str, set[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.lsh = MinHashLSH(threshold=self.threshold, num_perm=NUM_PERM)
+        self.lsh = MinHashLSH(threshold=CANDIDATES, num_perm=NUM_PERM)
 
     def add(self, key: str, text: str) -> None:
-        if key in self.hashes or len(text) < 10:
+        if key in self.sets or len(text) < 10:
             return
-        m = minhash(text)
-        self.hashes[key] = m
-        self.lsh.insert(key, m)
+        gs = grams(text)
+        self.sets[key] = gs
+        self.lsh.insert(key, minhash(gs))
 
     def add_cases(self, cases: Iterable[Any]) -> None:
         for c in cases:
@@ -54,10 +70,10 @@ class DuplicateIndex:
         """[{"case_id", "similarity"}] of likely duplicates, most similar first."""
         if len(text) < 10:
             return []
-        m = minhash(text)
+        gs = grams(text)
         found = []
-        for key in self.lsh.query(m):
-            sim = m.jaccard(self.hashes[key])
+        for key in self.lsh.query(minhash(gs)):
+            sim = similarity(gs, self.sets[key])
             if sim >= self.threshold:
                 found.append({"case_id": key, "similarity": round(float(sim), 2)})
         return sorted(found, key=lambda d: (-d["similarity"], d["case_id"]))
