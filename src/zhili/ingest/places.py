@@ -17,7 +17,6 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
 from ..gazetteer import PROVINCES
 
@@ -68,11 +67,22 @@ def _province_short(full: str) -> str:
 _CITY_SUFFIX = re.compile(r"(?:市|地区|盟|(?:[\u4e00-\u9fff]{1,8}族)*自治州|州)$")
 
 
+def _adcodes_csv() -> str:
+    """cpca's code table, found without importing cpca (which would load pandas for nothing)."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("cpca")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("缺少行政区划数据：请安装 cpca（pip install -c constraints.txt cpca）")
+    return (Path(list(spec.submodule_search_locations)[0]) / "resources" / "adcodes.csv").read_text(encoding="utf-8")
+
+
 @lru_cache(maxsize=1)
 def units() -> tuple[dict[str, list[Unit]], re.Pattern[str]]:
     """name → units with that name (full names and the short forms allowed), and one pattern
     matching any of them, longest first."""
-    data = resources.files("cpca").joinpath("resources/adcodes.csv").read_text(encoding="utf-8")
+    data = _adcodes_csv()
     by_name: dict[str, list[Unit]] = {}
     for row in csv.DictReader(data.splitlines()):
         code, name = row["adcode"].strip(), row["name"].strip()

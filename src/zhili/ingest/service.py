@@ -79,6 +79,12 @@ class IngestService:
         self.service = service
         self.store = service.store
 
+    def _refresh(self) -> None:
+        """Bring a serving engine up to date after a write; with none built yet (a command-line
+        run) the next query builds it, so a batch of drafts costs no index build."""
+        if self.service.state.revision is not None:
+            self.service.refresh()
+
     # ---- running ------------------------------------------------------------------------------
     def _index(self) -> DuplicateIndex:
         index = DuplicateIndex()
@@ -132,7 +138,7 @@ class IngestService:
         docs = [{**r, "content": data} for r, data in todo]
         report.batch_id = self.store.ingest.save_batch(batch or "", _name(user), docs, cases, set(held))
         report.stored = True
-        self.service.refresh()
+        self._refresh()
         return report
 
     # ---- review -------------------------------------------------------------------------------
@@ -263,12 +269,12 @@ class IngestService:
             raise ReviewError("以下草稿缺少发布必填项（" + REQUIRED + "），整批未发布：" + "；".join(problems))
         ids = [d.case_id for d in drafts]
         self.store.ingest.publish(batch_id, ids, _name(user))
-        self.service.refresh()
+        self._refresh()
         return ids
 
     def delete(self, batch_id: str, user: Any = None) -> int:
         n = self.store.ingest.delete_batch(batch_id, _name(user))
-        self.service.refresh()
+        self._refresh()
         return n
 
 

@@ -1,0 +1,57 @@
+"""Issue 11 in a real browser: upload a Word compilation on 导入文档, review a draft on 待审核
+(source text with highlighted spans beside the fields), edit one field, publish the batch, then
+find the published case by search and open its source document from the case page."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from urllib.parse import quote
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ingest"))
+from make_docs import compilation_docx, library_cases  # noqa: E402
+
+CASES = library_cases(2)
+
+
+def test_upload_review_edit_publish_and_search(site, editor_page, tmp_path):
+    site.service.store.cases.delete([c["id"] for c in CASES], user="setup")  # new to this library
+    path = tmp_path / "典型案例选编.docx"
+    path.write_bytes(compilation_docx(CASES))
+    page = editor_page
+    page.goto(f"{site.url}/admin/ingest")
+    page.set_input_files("[data-testid=ingest-files]", str(path))
+    page.fill("input[name=batch]", "浏览器测试批次")
+    page.click("[data-testid=ingest-submit]")
+    page.wait_for_url("**/admin/ingest/*")
+    drafts = page.locator("[data-testid=draft]")
+    assert drafts.count() == 2
+    first = drafts.nth(0)
+    assert first.locator("[data-testid=f-title]").input_value() == CASES[0]["title"]
+    marks = first.locator("[data-testid=source-text] mark")
+    assert marks.count() >= 3 and "标题" in (marks.first.get_attribute("title") or "")
+    # publishing now is refused: a compilation names no source
+    page.click("[data-testid=publish-batch]")
+    assert "来源" in page.inner_text("[data-testid=review-error]")
+    # the reviewer edits one field of each draft (来源) and confirms it
+    for i in range(2):
+        d = page.locator("[data-testid=draft]").nth(i)
+        d.locator("[data-testid=f-source-title]").fill("基层治理典型案例选编（浏览器测试）")
+        d.locator("[data-testid=accept]").click()
+        page.wait_for_selector("[data-testid=review-done]")
+    page.click("[data-testid=publish-batch]")
+    assert "已发布 2 个案例" in page.inner_text("[data-testid=review-done]")
+    case_id = page.locator("[data-testid=draft]").nth(0).get_attribute("data-case-id")
+    record = site.service.store.cases.get_record(case_id)
+    assert record.status == "published" and record.case.source.title == "基层治理典型案例选编（浏览器测试）"
+    assert [e.action for e in site.service.store.audit.history(case_id)][-3:] == ["update", "review_accepted", "status"]
+    page.goto(f"{site.url}/?q={quote(CASES[0]['problem'][:60])}")
+    found = [page.locator("[data-testid=result]").nth(i).get_attribute("data-case")
+             for i in range(page.locator("[data-testid=result]").count())]
+    assert case_id in found
+    page.goto(f"{site.url}/cases/{case_id}")
+    link = page.locator("[data-testid=source-document] a")
+    assert link.inner_text() == "典型案例选编.docx"
+    with page.expect_download() as dl:
+        link.click()
+    assert Path(dl.value.path()).read_bytes() == path.read_bytes()
