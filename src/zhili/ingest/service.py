@@ -96,6 +96,10 @@ class IngestService:
         """Ingest `files` [(name, bytes)] as one batch (or only report, `dry_run`)."""
         if not files:
             raise ReviewError("没有选择任何文件")
+        if llm is None:
+            from .llm import LlmExtractor
+
+            llm = LlmExtractor.from_settings()  # None unless [ingest] llm_url is set
         index = self._index()
         results: list[dict[str, Any]] = []
         skipped: list[dict[str, str]] = []
