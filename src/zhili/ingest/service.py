@@ -33,6 +33,10 @@ class ReviewError(ValueError):
     """A review action that cannot be done (Chinese message for the page/API/CLI)."""
 
 
+class DraftNotFoundError(ReviewError):
+    """No such draft (or batch): 404 for the API."""
+
+
 @dataclass
 class IngestReport:
     """What a run did: the per-document results (the JSON lines), and the batch if stored."""
@@ -149,7 +153,7 @@ class IngestService:
     def _draft(self, case_id: str) -> Any:
         d = self.store.ingest.draft(case_id)
         if d is None:
-            raise ReviewError(f"没有编号为“{case_id}”的导入草稿")
+            raise DraftNotFoundError(f"没有编号为“{case_id}”的导入草稿")
         return d
 
     def edit(self, case_id: str, changes: dict[str, Any], user: Any = None) -> dict[str, Any]:
@@ -177,7 +181,10 @@ class IngestService:
         d = self._draft(case_id)
         if d.state == "held":
             raise ReviewError("这份草稿被判为可能重复，请先确认“仍然导入”")
-        self.store.ingest.set_state(case_id, "accepted", _name(user))
+        if d.state == "published":
+            raise ReviewError("这份草稿已发布")
+        # a rejected draft accepted after all comes back as a 草稿 case (its last reviewed content)
+        self.store.ingest.set_state(case_id, "accepted", _name(user), _case(d.payload))
 
     def reject(self, case_id: str, user: Any = None) -> None:
         self._draft(case_id)
@@ -258,7 +265,12 @@ class IngestService:
     def publish(self, batch_id: str, user: Any = None) -> list[str]:
         """Publish every reviewed draft of the batch (not rejected, not held back) — all or none:
         a draft missing a required field (标题、问题或做法、来源) stops the whole publish."""
-        self.store.ingest.batch(batch_id)
+        from ..store.ingest import BatchNotFoundError
+
+        try:
+            self.store.ingest.batch(batch_id)
+        except BatchNotFoundError as exc:
+            raise DraftNotFoundError(str(exc)) from None
         drafts = [d for d in self.store.ingest.drafts(batch_id) if d.state in ("draft", "accepted")]
         if not drafts:
             raise ReviewError("这个批次没有可发布的草稿")
@@ -296,4 +308,4 @@ def _name(user: Any) -> str | None:
     return username_of(user)
 
 
-__all__ = ["IngestReport", "IngestService", "ReviewError", "case_text", "missing_for_publish"]
+__all__ = ["DraftNotFoundError", "IngestReport", "IngestService", "ReviewError", "case_text", "missing_for_publish"]

@@ -193,7 +193,14 @@ class IngestStore:
             d = self._get_draft(conn, case.id)
             if d.state == "held":
                 raise StoreError("这份草稿被判为可能重复，尚未导入；请先选择“仍然导入”")
-            self.cases._change(conn, case.id, user, case=case, status=None, action="update")
+            if conn.execute(select(cases_table.c.id).where(cases_table.c.id == case.id)).first() is None:
+                at = now()  # a rejected draft edited back into review: it becomes a draft case again
+                row = _row(case, "draft", user, at)
+                conn.execute(insert(cases_table).values(created_at=at, **row))
+                audit.write(conn, [self.cases._audit_row(case.id, "create", user, at, None, row,
+                                                         {"ingest_batch": d.batch_id})])
+            else:
+                self.cases._change(conn, case.id, user, case=case, status=None, action="update")
             values: dict[str, Any] = {"payload": payload}
             if provenance is not None:
                 values["provenance"] = provenance

@@ -12,8 +12,9 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 
 from ...access.auth import Editor
 from ...access.errors import ApiError
-from ...ingest.service import ReviewError
+from ...ingest.service import DraftNotFoundError, ReviewError
 from ...service import Service
+from ...store.errors import StoreError
 from ..deps import get_service, require_multipart
 
 router = APIRouter(prefix="/ingest", tags=["案例入库"])
@@ -32,6 +33,8 @@ def _read(file: UploadFile, limit: int) -> bytes:
 
 
 def _review_error(exc: ReviewError) -> ApiError:
+    if isinstance(exc, DraftNotFoundError):
+        return ApiError(404, "not_found", str(exc), "No such draft or batch")
     return ApiError(422, "review_refused", str(exc), "Refused", field=None)
 
 
@@ -94,6 +97,8 @@ def review(case_id: str, action: str, user: Any = Editor, service: Service = Dep
         fn(case_id, user)
     except ReviewError as exc:
         raise _review_error(exc) from None
+    except StoreError as exc:
+        raise ApiError(409, "conflict", str(exc), "Conflict") from None
     return {"ok": True}
 
 

@@ -15,6 +15,7 @@ from starlette.datastructures import UploadFile
 
 from ...cases.model import DOMAINS, LEVELS
 from ...ingest.service import ReviewError, missing_for_publish
+from ...store.errors import StoreError
 from ...store.ingest import BatchNotFoundError
 from .. import uploads
 from ..deps import editor_form, gate, service
@@ -200,7 +201,7 @@ async def ingest_action(request: Request, batch_id: str, case_id: str) -> Respon
             done = f"已拆分为 {'、'.join(made)}"
         else:
             raise ReviewError(f"未知操作“{action}”")
-    except (ReviewError, ValueError) as exc:
+    except (ReviewError, ValueError, StoreError) as exc:
         return _review_page(request, batch_id, 422, error=str(exc))
     await after_write(request)
     return RedirectResponse(f"/admin/ingest/{quote(batch_id)}?done={quote(done)}#d-{quote(case_id)}", status_code=303)
