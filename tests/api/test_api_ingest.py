@@ -47,3 +47,17 @@ def test_ingest_over_the_api(api: Api) -> None:
     gone = api.client.delete(f"/api/v1/ingest/batches/{batch}", headers=api.auth("editor"))
     assert gone.status_code == 200 and gone.json()["drafts_removed"] == 1
     assert api.service.store.cases.get(first) is None
+
+
+def test_embedding_similarity_flags_a_retelling_where_vectors_exist(api: Api) -> None:
+    """The serving engine has dense vectors: a draft saying what a library case says is flagged by
+    cosine even when the character-level check found nothing."""
+    service = api.service
+    service.engine()
+    assert service.state.dense
+    lib = service.store.cases.published()[7]
+    draft = {"case": {"id": "ingest-test-01", **{k: v for k, v in lib.model_dump(mode="json").items() if k != "id"}},
+             "duplicates": [], "notes": []}
+    service.ingest._dense_duplicates([{"cases": [draft]}])
+    assert draft["duplicates"] and draft["duplicates"][0]["case_id"] == lib.id
+    assert draft["duplicates"][0]["similarity"] >= 0.97 and "语义高度相似" in draft["notes"][0]
