@@ -61,7 +61,7 @@ LEADERSHIP_CUES = {
     "机制引领": r"机制|制度|议事|协商|流程|平台|接诉即办|清单|规范|模式|办法",
 }
 LEVEL_UNITS = (
-    ("村社区", re.compile(r"[\u4e00-\u9fff]{1,8}(?:社区(?![工网报])|居委会|村(?![民干里庄落务级民集])(?:委会)?)")),
+    ("村社区", re.compile(r"[\u4e00-\u9fff]{1,8}?(?:社区(?![工网报])|居委会|(?<![乡城])村(?![民干里庄落务级民集])(?:委会)?)")),
     ("乡镇街道", re.compile(r"[\u4e00-\u9fff]{1,8}?(?:街道(?!办事处物业站)|(?<![城村])乡(?![村亲里])|镇(?![里上村民]))")),
 )
 
@@ -364,8 +364,39 @@ def _mechanisms(text: str, start: int, end: int, library: frozenset[str]) -> tup
     return names, spans
 
 
+ACTING_UNITS = (
+    ("村社区", re.compile(r"(?:社区(?:党委|党支部|党总支|居委会)?|居委会|(?<![乡城])村(?:党支部|委会|两委)?)(?![工网报民干里庄])")),
+    ("乡镇街道", re.compile(r"(?:街道(?:党工委|办事处)?|(?<![城村])乡(?:党委|政府)?(?![村亲里])|镇(?:党委|政府)?(?![里上村民])|"
+                         r"司法所|派出所|调委会|综治中心)")),
+    ("区县", re.compile(r"(?:区|县)(?:委|政府|人民政府)")),
+)
+ACTION_AFTER = re.compile(r"^[^，。,；;]{0,3}?(?:联合|组织|邀请|开展|召开|牵头|推行|创新|立即|第一时间|将|积极|通过|采取|建立|"
+                          r"坚持|探索|成立|主动|及时|迅速|随即|多次|专门|针对|对|会同|协调|召集|启动|制定|发动)")
+
+
 def _level(text: str, title: Span | None, seg: Segment, place: Any) -> tuple[str, Span | None]:
-    """The level of the unit that acted: the most local unit the title names (else the body's)."""
+    """The level of the unit that acted: the most local unit the title names; else the unit
+    the body shows acting most often (“某街道联合…”, “某社区邀请…”); else the first one named."""
+    if title:
+        a, b = title
+        part = text[a:b]
+        for level, pattern in LEVEL_UNITS:
+            m = pattern.search(part)
+            if m:
+                return level, (a + m.start(), a + m.end())
+        for mm in mentions(part, a):
+            if mm.unit.rank == "district":
+                return "区县", (mm.start, mm.end)
+    body = text[seg.start:seg.end]
+    acting: dict[str, list[Span]] = {}
+    for level, pattern in ACTING_UNITS:
+        for m in pattern.finditer(body):
+            if ACTION_AFTER.match(body[m.end():m.end() + 12]):
+                acting.setdefault(level, []).append((seg.start + m.start(), seg.start + m.end()))
+    if acting:
+        order = [lv for lv, _ in ACTING_UNITS]
+        best = max(acting, key=lambda lv: (len(acting[lv]), -order.index(lv)))
+        return best, acting[best][0]
     for a, b in ([title] if title else []) + [(seg.start, seg.end)]:
         part = text[a:b]
         for level, pattern in LEVEL_UNITS:
