@@ -107,3 +107,16 @@ def test_deleting_a_batch_removes_its_drafts(service: Service) -> None:
     assert all(_audit(service, i)[-1] == "remove" for i in ids)
     # and the file can be ingested again afterwards
     assert service.ingest.run([("汇编.pdf", compilation_pdf(CASES))], user="张编辑").stored
+
+
+def test_a_file_whose_batch_was_deleted_gets_fresh_ids(service: Service) -> None:
+    data = compilation_pdf(CASES[:2])
+    first = service.ingest.run([("a.pdf", data)], user="甲")
+    ids = [d.case_id for d in service.store.ingest.drafts(first.batch_id)]
+    for i in ids:
+        service.ingest.edit(i, {"source": {"title": "选编"}}, "甲")
+    service.ingest.publish(first.batch_id, "乙")
+    service.ingest.delete(first.batch_id, "乙")  # the published cases stay
+    again = service.ingest.run([("a.pdf", data)], user="甲", allow_duplicates=True)
+    new_ids = [d.case_id for d in service.store.ingest.drafts(again.batch_id)]
+    assert set(new_ids).isdisjoint(ids) and all(service.store.cases.get_record(i).status == "published" for i in ids)

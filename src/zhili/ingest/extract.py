@@ -23,6 +23,7 @@ SENT = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?[”’」』]?")
 CLAUSE = re.compile(r"[^，,。！？!?；;：:\n]+")
 DATE = re.compile(r"(20\d{2}|19\d{2})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})\s*日?")
 
+GREETING = re.compile(r"^\s*(?:尊敬的|您好|你好|各位|敬爱的|亲爱的)")
 PROBLEM_CUES = re.compile(r"难|矛盾|纠纷|隐患|投诉|反映|困扰|搁置|困局|争执|拥堵|乱停|乱放|乱扔|堆积|不便|突出|诉求|痛点|堵点|"
                           r"短板|意见分歧|意见很大|吵架|争吵|频发|老化|破损|缺乏|不足|严重|困难|脏乱|占用|侵占|冲突|不满|顽疾")
 PRACTICE_CUES = re.compile(r"创新|推行|建立|召开|组织|开展|邀请|联动|推动|实行|设置|探索|搭建|成立|牵头|协调|调解|联合|制定|落实|"
@@ -137,6 +138,9 @@ def extract_case(doc: Document, seg: Segment, library_mechanisms: frozenset[str]
         if sents:
             a, b = sents[0]
             first = CLAUSE.match(text, a)
+            while first and GREETING.match(first.group(0)) and first.end() + 1 < b:
+                a = first.end() + 1  # “尊敬的领导：” is not a title
+                first = CLAUSE.match(text, a)
             b = min(b, a + 40, first.end() if first else b)
             title_span = _trim(text, (a, b))
             notes.append("原文没有标题：标题取自正文第一句，请审核时改写")

@@ -132,6 +132,11 @@ class IngestService:
             seen_sha[doc.sha256] = name
             results.append(analyse_document(doc, index, llm))
             contents.append(data)
+        for r in results:  # a file ingested before (its batch deleted, its cases kept): fresh ids
+            for item in r["cases"]:
+                cid = item["case"]["id"]
+                if self.store.cases.get(cid) is not None or self.store.ingest.draft(cid) is not None:
+                    item["case"]["id"] = _split_id(cid, self.store)
         self._dense_duplicates(results)
         held = [c["case"]["id"] for r in results for c in r["cases"] if c["duplicates"] and not allow_duplicates]
         report = IngestReport(results, skipped=skipped, held=held)
