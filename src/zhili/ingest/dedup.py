@@ -77,3 +77,21 @@ class DuplicateIndex:
             if sim >= self.threshold:
                 found.append({"case_id": key, "similarity": round(float(sim), 2)})
         return sorted(found, key=lambda d: (-d["similarity"], d["case_id"]))
+
+
+@dataclass
+class BatchIndex:
+    """The library's index (shared, read only) plus one for the batch being ingested: a draft is
+    compared with both, and only the batch's own index grows."""
+
+    library: DuplicateIndex
+    batch: DuplicateIndex = field(default_factory=DuplicateIndex)
+
+    def add(self, key: str, text: str) -> None:
+        self.batch.add(key, text)
+
+    def similar(self, text: str) -> list[dict[str, Any]]:
+        found = {d["case_id"]: d for d in self.library.similar(text)}
+        for d in self.batch.similar(text):
+            found.setdefault(d["case_id"], d)
+        return sorted(found.values(), key=lambda d: (-d["similarity"], d["case_id"]))

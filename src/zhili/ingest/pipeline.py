@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .dedup import DuplicateIndex, case_text
+from .dedup import BatchIndex, DuplicateIndex, case_text
 from .errors import IngestError
 from .extract import bundled_mechanisms, check_provenance, extract_case
 from .readers import Document, read_document
@@ -21,7 +21,7 @@ def draft_id(sha256: str, n: int) -> str:
     return f"ingest-{sha256[:10]}-{n:02d}"
 
 
-def analyse(data: bytes, filename: str, index: DuplicateIndex | None = None,
+def analyse(data: bytes, filename: str, index: DuplicateIndex | BatchIndex | None = None,
             llm: Any = None) -> dict[str, Any]:
     """Read, segment, extract and compare one file; errors become the `error` member."""
     try:
@@ -40,7 +40,7 @@ def _fmt(filename: str) -> str:
     return FORMATS.get(Path(filename).suffix.lower(), Path(filename).suffix.lower().lstrip("."))
 
 
-def analyse_document(doc: Document, index: DuplicateIndex | None = None, llm: Any = None) -> dict[str, Any]:
+def analyse_document(doc: Document, index: DuplicateIndex | BatchIndex | None = None, llm: Any = None) -> dict[str, Any]:
     library_names = bundled_mechanisms()
     out_cases: list[dict[str, Any]] = []
     segs = segments(doc)

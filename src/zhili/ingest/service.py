@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from ..cases.errors import field_label, validation_messages
 from ..cases.model import Case
-from .dedup import DuplicateIndex, case_text
+from .dedup import BatchIndex, DuplicateIndex, case_text
 from .errors import IngestError
 from .pipeline import analyse, analyse_document, case_fields
 from .readers import read_document
@@ -84,6 +84,7 @@ class IngestService:
     def __init__(self, service: "Service") -> None:
         self.service = service
         self.store = service.store
+        self._library_index: tuple[Any, DuplicateIndex] | None = None
 
     def _refresh(self) -> None:
         """Bring a serving engine up to date after a write; with none built yet (a command-line
@@ -92,10 +93,21 @@ class IngestService:
             self.service.refresh()
 
     # ---- running ------------------------------------------------------------------------------
-    def _index(self) -> DuplicateIndex:
-        index = DuplicateIndex()
-        index.add_cases(self.store.cases.all())
-        return index
+    def _index(self) -> BatchIndex:
+        """The library's MinHash index, rebuilt only when the stored cases changed (count and
+        latest change time), plus a fresh one for this batch."""
+        from sqlalchemy import func, select
+
+        from ..store.schema import cases_table
+
+        with self.store.engine.connect() as conn:
+            key = tuple(conn.execute(select(func.count(), func.max(cases_table.c.updated_at))).one())
+        cached = self._library_index
+        if cached is None or cached[0] != key:
+            index = DuplicateIndex()
+            index.add_cases(self.store.cases.all())
+            cached = self._library_index = (key, index)
+        return BatchIndex(cached[1])
 
     def run(self, files: list[tuple[str, bytes]], batch: str = "", dry_run: bool = False,
             user: str | None = None, allow_duplicates: bool = False, llm: Any = None) -> IngestReport:
