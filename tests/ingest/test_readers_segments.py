@@ -133,3 +133,36 @@ def test_a_page_break_and_a_table_are_read() -> None:
     assert doc.pages >= len(CASES) + 1
     assert any(b.kind == "table" and "指标" in doc.block_text(b) for b in doc.blocks)
     assert body(CASES[0])[0][:10] in doc.text
+
+
+NUMS = "一二三四五六七八九十"
+
+
+def _plain_docx(mark, bold: bool) -> bytes:
+    import io
+
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph("某县基层治理经验材料汇编")
+    d.add_paragraph("编者按：以下材料供交流参考。")
+    for i, c in enumerate(CASES):
+        d.add_paragraph().add_run(mark(i) + c["title"]).bold = bold
+        for p in body(c):
+            d.add_paragraph(p)
+    buf = io.BytesIO()
+    d.save(buf)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("kind", ["一、", "（一）", "bold", "1.", "markdown"])
+def test_other_ways_of_marking_cases(kind: str) -> None:
+    if kind == "markdown":
+        data = "\n".join(["# 汇编", *sum([["## " + c["title"], *body(c)] for c in CASES], [])]).encode()
+        name = "汇编.md"
+    else:
+        mark = {"一、": lambda i: NUMS[i] + "、", "（一）": lambda i: f"（{NUMS[i]}）", "bold": lambda i: "",
+                "1.": lambda i: f"{i + 1}. "}[kind]
+        data, name = _plain_docx(mark, kind == "bold"), "汇编.docx"
+    res = analyse(data, name)
+    assert [c["case"]["title"] for c in res["cases"]] == [c["title"] for c in CASES]

@@ -70,11 +70,14 @@ def _candidates(doc: Document, kind: str) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     top = None
     if kind == "style":
-        levels = [b.level for b in doc.blocks if b.kind == "heading" and b.level
-                  and not FRONT.match(_norm(doc.block_text(b))) and not BACK.match(_norm(doc.block_text(b)))]
-        if not levels:
+        from collections import Counter
+
+        levels = Counter(b.level for b in doc.blocks if b.kind == "heading" and b.level
+                         and not FRONT.match(_norm(doc.block_text(b))) and not BACK.match(_norm(doc.block_text(b))))
+        # the highest level used at least twice (a document title styled 标题 1 above 标题 2 cases)
+        top = min((lv for lv, n in levels.items() if n >= 2), default=None)
+        if top is None:
             return []
-        top = min(levels)
     for i, b in enumerate(doc.blocks):
         t = doc.block_text(b)
         if kind == "case":
