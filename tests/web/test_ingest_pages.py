@@ -55,3 +55,21 @@ def test_upload_review_edit_publish_and_search(site, editor_page, tmp_path):
     with page.expect_download() as dl:
         link.click()
     assert Path(dl.value.path()).read_bytes() == path.read_bytes()
+
+
+def test_each_file_shows_its_progress_and_a_bad_one_stops_the_batch(site, editor_page, tmp_path):
+    good = tmp_path / "选编.docx"
+    good.write_bytes(compilation_docx(library_cases(3)[2:]))
+    bad = tmp_path / "旧材料.doc"
+    bad.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512))
+    batches = len(site.service.store.ingest.batches())
+    page = editor_page
+    page.goto(f"{site.url}/admin/ingest")
+    page.set_input_files("[data-testid=ingest-files]", [str(good), str(bad)])
+    page.click("[data-testid=ingest-submit]")
+    items = page.locator("[data-testid=ingest-progress-item]")
+    page.wait_for_selector("[data-testid=ingest-progress] li.bad >> nth=1")
+    assert "识别出 1 个案例" in items.nth(0).inner_text()
+    assert "旧材料.doc" in items.nth(1).inner_text() and "另存为" in items.nth(1).inner_text()
+    assert "没有导入任何内容" in page.inner_text("[data-testid=ingest-progress]")
+    assert len(site.service.store.ingest.batches()) == batches and page.url.endswith("/admin/ingest")

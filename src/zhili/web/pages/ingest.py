@@ -95,6 +95,35 @@ async def ingest_upload(request: Request) -> Response:
                                       "done": "没有新的内容需要导入"})
 
 
+@router.post("/ingest/check")
+async def ingest_check(request: Request) -> Response:
+    """One file read and segmented, nothing stored: the upload page's per-document progress."""
+    from fastapi.responses import JSONResponse
+
+    got = await editor_form(request)
+    if isinstance(got, Response):
+        return got
+    user, form = got
+    f = form.get("file")
+    if not isinstance(f, UploadFile) or not f.filename:
+        return JSONResponse({"ok": False, "message": "没有收到文件"}, status_code=422)
+    data = await f.read(uploads.MAX_UPLOAD + 1)
+    if len(data) > uploads.MAX_UPLOAD:
+        return JSONResponse({"ok": False, "message": f"{f.filename}：文件过大，请拆分后再导入"})
+    try:
+        report = await run_in_threadpool(service(request).ingest.run, [(f.filename, data)], "", True, user)
+    except ReviewError as exc:
+        return JSONResponse({"ok": False, "message": str(exc)})
+    doc = report.documents[0]
+    if doc.get("error"):
+        return JSONResponse({"ok": False, "message": doc["error"]["message"]})
+    if doc.get("skipped"):
+        return JSONResponse({"ok": True, "message": doc["skipped"]})
+    held = sum(1 for c in doc["cases"] if c["duplicates"])
+    return JSONResponse({"ok": True, "message": f"{f.filename}：{doc['pages']} 页，识别出 {len(doc['cases'])} 个案例"
+                         + (f"，其中 {held} 个可能重复" if held else "")})
+
+
 def _review_page(request: Request, batch_id: str, status_code: int = 200, **ctx: Any) -> Response:
     st = service(request).store
     try:
