@@ -41,6 +41,9 @@ def test_ingest_over_the_api(api: Api) -> None:
     first = got["drafts"][0]["case_id"]
     assert api.client.post(f"/api/v1/ingest/batches/{batch}/publish", headers=api.auth("editor")).status_code == 422
     assert api.client.post(f"/api/v1/ingest/drafts/{first}/release", headers=api.auth("editor")).status_code == 200
+    unreviewed = api.client.post(f"/api/v1/ingest/batches/{batch}/publish", headers=api.auth("editor"))
+    assert unreviewed.status_code == 422 and "未审核" in unreviewed.json()["error"]["message"]
+    assert api.client.post(f"/api/v1/ingest/drafts/{first}/accept", headers=api.auth("editor")).status_code == 200
     refused = api.client.post(f"/api/v1/ingest/batches/{batch}/publish", headers=api.auth("editor"))
     assert refused.status_code == 422 and "来源" in refused.json()["error"]["message"]
     assert api.service.store.cases.get_record(first).status == "draft"

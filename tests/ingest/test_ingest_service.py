@@ -58,8 +58,8 @@ def test_batch_review_and_publish(service: Service) -> None:
     assert service.store.cases.count() == before + 4 and len(service.store.ingest.batches()) == 1
 
     first, second, third, fourth = live
-    with pytest.raises(ReviewError, match="来源"):
-        ing.publish(report.batch_id, "李审核")  # a compilation names no source: required
+    with pytest.raises(ReviewError, match="未审核"):
+        ing.publish(report.batch_id, "李审核")  # every draft is reviewed first
     assert service.store.cases.get_record(first.case_id).status == "draft"  # all or nothing
 
     ing.edit(first.case_id, {"source": {"title": "基层治理典型案例选编"}, "title": CASES[0]["title"] + "（审）"}, "李审核")
@@ -82,9 +82,17 @@ def test_batch_review_and_publish(service: Service) -> None:
     assert "merge" in _audit(service, fourth.case_id)
     assert "split" in _audit(service, parts[1])
 
-    for d in service.store.ingest.drafts(report.batch_id):
-        if d.state in ("draft", "accepted") and d.case_id != first.case_id:
-            ing.edit(d.case_id, {"source": {"title": "基层治理典型案例选编"}}, "李审核")
+    with pytest.raises(ReviewError, match="未审核"):
+        ing.publish(report.batch_id, "李审核")
+    rest = [d.case_id for d in service.store.ingest.drafts(report.batch_id)
+            if d.state in ("draft", "accepted") and d.case_id != first.case_id]
+    for cid in rest:
+        ing.accept(cid, "李审核")
+    with pytest.raises(ReviewError, match="来源"):
+        ing.publish(report.batch_id, "李审核")  # a compilation names no source: required
+    assert service.store.cases.get_record(first.case_id).status == "draft"  # all or nothing
+    for cid in rest:
+        ing.edit(cid, {"source": {"title": "基层治理典型案例选编"}}, "李审核")
     published = ing.publish(report.batch_id, "李审核")
     assert first.case_id in published and second.case_id not in published
     assert service.store.cases.get_record(first.case_id).status == "published"
@@ -115,6 +123,7 @@ def test_a_file_whose_batch_was_deleted_gets_fresh_ids(service: Service) -> None
     ids = [d.case_id for d in service.store.ingest.drafts(first.batch_id)]
     for i in ids:
         service.ingest.edit(i, {"source": {"title": "选编"}}, "甲")
+        service.ingest.accept(i, "乙")
     service.ingest.publish(first.batch_id, "乙")
     service.ingest.delete(first.batch_id, "乙")  # the published cases stay
     again = service.ingest.run([("a.pdf", data)], user="甲", allow_duplicates=True)

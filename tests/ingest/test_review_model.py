@@ -92,8 +92,9 @@ def test_review_queue_matches_the_model(setup) -> None:
         def publish(self) -> None:
             if self.deleted:
                 return
-            todo = [i for i in ids if self.state[i] in ("draft", "accepted")]
-            if not todo or not all(self.sourced[i] for i in todo):
+            todo = [i for i in ids if self.state[i] == "accepted"]
+            unreviewed = any(self.state[i] == "draft" for i in ids)
+            if unreviewed or not todo or not all(self.sourced[i] for i in todo):
                 with pytest.raises(ReviewError):
                     service.ingest.publish(self.batch, "丙")
                 return

@@ -30,9 +30,10 @@ def test_upload_review_edit_publish_and_search(site, editor_page, tmp_path):
     assert first.locator("[data-testid=f-title]").input_value() == CASES[0]["title"]
     marks = first.locator("[data-testid=source-text] mark")
     assert marks.count() >= 3 and "标题" in (marks.first.get_attribute("title") or "")
-    # publishing now is refused: a compilation names no source
+    # publishing now is refused: nothing is reviewed yet (and a compilation names no source)
     page.click("[data-testid=publish-batch]")
-    assert "来源" in page.inner_text("[data-testid=review-error]")
+    assert "未审核" in page.inner_text("[data-testid=review-error]")
+    assert "来源" in page.locator("[data-testid=missing]").first.inner_text()
     # the reviewer edits one field of each draft (来源) and confirms it
     for i in range(2):
         d = page.locator("[data-testid=draft]").nth(i)

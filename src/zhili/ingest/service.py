@@ -322,17 +322,23 @@ class IngestService:
         return [c.id for c, _ in made]
 
     def publish(self, batch_id: str, user: Any = None) -> list[str]:
-        """Publish every reviewed draft of the batch (not rejected, not held back) — all or none:
-        a draft missing a required field (标题、问题或做法、来源) stops the whole publish."""
+        """Publish the batch once every draft is reviewed: the accepted ones go live together — all
+        or none: a draft still 待审核, or an accepted one missing a required field (标题、问题或做法、
+        来源), stops the whole publish. Rejected and held-back drafts are not published."""
         from ..store.ingest import BatchNotFoundError
 
         try:
             self.store.ingest.batch(batch_id)
         except BatchNotFoundError as exc:
             raise DraftNotFoundError(str(exc)) from None
-        drafts = [d for d in self.store.ingest.drafts(batch_id) if d.state in ("draft", "accepted")]
+        every = self.store.ingest.drafts(batch_id)
+        unreviewed = [d.case_id for d in every if d.state == "draft"]
+        if unreviewed:
+            raise ReviewError(f"还有 {len(unreviewed)} 份草稿未审核（请逐份“确认”或“驳回”）后再发布整批："
+                              + "、".join(unreviewed[:20]))
+        drafts = [d for d in every if d.state == "accepted"]
         if not drafts:
-            raise ReviewError("这个批次没有可发布的草稿")
+            raise ReviewError("这个批次没有已确认的草稿可发布")
         problems = []
         for d in drafts:
             rec = self.store.cases.get(d.case_id)
