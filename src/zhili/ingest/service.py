@@ -219,6 +219,8 @@ class IngestService:
         """Change fields of a draft (a reviewer's own words need no span: provenance for an
         edited field is dropped and the field marked as edited)."""
         d = self._draft(case_id)
+        if d.state == "published":
+            raise ReviewError("这份草稿已发布：请在案例库的编辑页修改（修改会记入审计）")
         payload = {**d.payload}
         prov = dict(d.provenance)
         for key, value in changes.items():
