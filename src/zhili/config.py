@@ -210,3 +210,26 @@ class BriefSettings:
     @classmethod
     def load(cls) -> "BriefSettings":
         return _apply(cls(), "brief")
+
+
+@dataclass
+class IngestSettings:
+    """`[ingest]`: the optional LLM extractor for 案例入库 — an OpenAI-compatible chat endpoint
+    (many deployments run a local model). Empty `llm_url` (the default): only the built-in
+    extractor runs, with no network. Every value the model returns is checked against the
+    source text and dropped (and reported) when the text does not support it."""
+
+    llm_url: str = ""  # base URL, e.g. "http://127.0.0.1:8080/v1" (…/chat/completions is appended)
+    llm_model: str = ""
+    llm_timeout: float = 60.0  # seconds per segment; on timeout the built-in result stands
+    llm_api_key_env: str = ""  # name of the environment variable holding the key (never the key itself)
+
+    def check(self) -> None:
+        if self.llm_url and not self.llm_url.startswith(("http://", "https://")):
+            raise ValueError(f"llm_url 应以 http:// 或 https:// 开头，收到 {self.llm_url!r}")
+        if not 0 < self.llm_timeout <= 600:
+            raise ValueError(f"llm_timeout 应在 0–600 秒之间，收到 {self.llm_timeout!r}")
+
+    @classmethod
+    def load(cls) -> "IngestSettings":
+        return _apply(cls(), "ingest")

@@ -212,6 +212,14 @@ class Service:
             self._assessments = AssessmentService(self)
         return self._assessments
 
+    # ---------------------------------------------------------------- ingestion
+    @functools.cached_property
+    def ingest(self) -> Any:
+        """案例入库 use cases (`zhili.ingest.service.IngestService`): run, review, publish."""
+        from .ingest.service import IngestService
+
+        return IngestService(self)
+
     # ---------------------------------------------------------------- the library
     def provinces(self) -> list[str]:
         """Distinct non-empty provinces of the published cases (the search page's filter list):

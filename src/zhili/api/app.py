@@ -35,10 +35,10 @@ SWAGGER_DIR = Path(__file__).with_name("swagger")
 def install(app: FastAPI) -> None:
     """Error handlers, the /api/v1 routers and the offline /docs page on `app`."""
     errors.install(app)
-    from .routers import admin, assessments, cases, feedback, recommend, rules, session, status, transfer
+    from .routers import admin, assessments, cases, feedback, ingest, recommend, rules, session, status, transfer
 
     # transfer before cases: /cases/export and /cases/import must win over /cases/{case_id}
-    for module in (recommend, transfer, cases, rules, feedback, status, admin, session, assessments):
+    for module in (recommend, transfer, cases, rules, feedback, status, admin, session, assessments, ingest):
         app.include_router(module.router, prefix=API_PREFIX, dependencies=[Depends(reject_nul)],
                            responses=ERROR_RESPONSES)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import assess, cases, eval as eval_cmd, recommend, rules, serve, users
+from . import assess, cases, eval as eval_cmd, ingest, recommend, rules, serve, users
 
 app = typer.Typer(
     name="zhili",
@@ -20,3 +20,4 @@ app.command("recommend")(recommend.recommend)
 app.command("index")(recommend.index)
 app.command("eval")(eval_cmd.eval_command)
 app.command("serve")(serve.serve)
+app.command("ingest")(ingest.ingest)

@@ -21,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -222,6 +223,52 @@ rule_versions_table = Table(
     Column("user", String(64), nullable=True),
     Column("packs", JSONType, nullable=False),  # [{"id", "title", "sha256"}]
     Column("files", JSONType, nullable=False),  # {"01-classify/pack.json": text, …}: enough to restore
+)
+
+
+ingest_batches_table = Table(
+    "ingest_batches",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("created_at", When, nullable=False),
+    Column("created_by", String(64), nullable=True),
+    Column("status", String(16), nullable=False, server_default="review"),
+    CheckConstraint("status IN ('review', 'published')", name="ck_ingest_batches_status"),
+)
+
+ingest_documents_table = Table(
+    "ingest_documents",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("batch_id", String(32), ForeignKey("ingest_batches.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("position", Integer, nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("format", String(8), nullable=False),
+    Column("sha256", String(64), nullable=False, index=True),
+    Column("size", Integer, nullable=False),
+    Column("pages", Integer, nullable=False, server_default="1"),
+    Column("content", LargeBinary, nullable=False),  # the original file, for reviewers and readers
+    Column("text", Text, nullable=False),  # extracted plain text: every provenance offset indexes it
+)
+
+INGEST_STATES = ("draft", "accepted", "held", "rejected", "published")
+
+ingest_drafts_table = Table(
+    "ingest_drafts",
+    metadata,
+    Column("case_id", String(64), primary_key=True),  # no FK: a held-back duplicate is not in `cases`
+    Column("batch_id", String(32), ForeignKey("ingest_batches.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("document_id", Integer, ForeignKey("ingest_documents.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("position", Integer, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("payload", JSONType, nullable=False),
+    Column("provenance", JSONType, nullable=False),
+    Column("duplicates", JSONType, nullable=False),
+    Column("notes", JSONType, nullable=False),
+    Column("segment_start", Integer, nullable=False),
+    Column("segment_end", Integer, nullable=False),
+    CheckConstraint("state IN ('draft', 'accepted', 'held', 'rejected', 'published')", name="ck_ingest_drafts_state"),
 )
 
 

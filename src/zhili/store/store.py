@@ -10,6 +10,7 @@ from .audit import AuditLog
 from .case_store import CaseStore
 from .favorites import FavoriteStore
 from .feedback import FeedbackStore
+from .ingest import IngestStore
 from .queries import QueryLog
 from .rule_versions import RuleVersions
 from .schema import make_engine
@@ -36,6 +37,7 @@ class Store:
         self.queries = QueryLog(engine)
         self.rule_versions = RuleVersions(engine)
         self.assessments = AssessmentStore(engine)
+        self.ingest = IngestStore(engine, self.cases)
 
     @classmethod
     def open(cls, url: str | URL | None = None, *, seed: bool = True) -> "Store":

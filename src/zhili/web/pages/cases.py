@@ -34,6 +34,8 @@ async def case_detail(request: Request, case_id: str) -> Response:
         service(request).store.favorites.starred, user.id, [case_id]))
     # the search that led here (its parameters ride along on the link): the breadcrumb goes back to it
     back = carried(request.query_params)
+    ingested = await run_in_threadpool(service(request).store.ingest.source_of, case_id)
     return templates.TemplateResponse(request, "case.html", {"record": record, "case": record.case,
+                                                             "ingested": ingested,
                                                              "similar": similar, "votes": votes,
                                                              "starred": starred, "back": back})

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005d"
-down_revision = "0004f"
+down_revision = "0005a"
 branch_labels = None
 depends_on = None
 
