@@ -26,7 +26,7 @@ def ingest(
     as_json: bool = typer.Option(False, "--json", help="每个文件输出一行 JSON"),
 ) -> None:
     """导入文档：识别其中的案例，生成带原文出处的草稿（可能重复的暂不导入），待审核后发布。"""
-    from ..cli.cases import _cli_user
+    from ..usecases import Actor
     from ..ingest.service import ReviewError
     from ..service import Service
 
@@ -40,8 +40,8 @@ def ingest(
             err.print(f"✗ {p}：无法读取文件（{exc.strerror or exc}），未导入任何文件", style="red", markup=False)
             raise typer.Exit(1) from None
     try:
-        with Service.open() as service:
-            report = service.ingest.run(files, batch=batch, dry_run=dry_run, user=_cli_user())
+        with Service.open(follow_writes=False) as service:
+            report = service.ingest.run(files, batch=batch, dry_run=dry_run, user=Actor.cli().username)
     except ReviewError as exc:
         err.print(f"✗ {exc}", style="red", markup=False)
         raise typer.Exit(1) from None

@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -80,6 +82,9 @@ def _case(payload: dict[str, Any]) -> Case:
         raise ReviewError(f"内容不符合填写要求：{reasons}") from None
 
 
+log = logging.getLogger(__name__)
+
+
 class IngestService:
     def __init__(self, service: "Service") -> None:
         self.service = service
@@ -87,10 +92,15 @@ class IngestService:
         self._library_index: tuple[Any, DuplicateIndex] | None = None
 
     def _refresh(self) -> None:
-        """Bring a serving engine up to date after a write; with none built yet (a command-line
-        run) the next query builds it, so a batch of drafts costs no index build."""
-        if self.service.state.revision is not None:
+        """Bring the engine up to date after a write, as every library write does (a server: the
+        next search sees it; drafts do not move the revision, so a batch of drafts builds
+        nothing once an engine serves). The CLI's service does not follow writes."""
+        if not self.service.follow_writes:
+            return
+        try:
             self.service.refresh()
+        except Exception:  # noqa: BLE001 - the change is saved; the next request rebuilds
+            log.exception("engine refresh after an ingestion write failed")
 
     # ---- running ------------------------------------------------------------------------------
     def _index(self) -> BatchIndex:

@@ -20,7 +20,6 @@ from ...store.ingest import BatchNotFoundError
 from .. import uploads
 from ..deps import editor_form, gate, service
 from ..templating import templates
-from .admin import after_write
 
 router = APIRouter(prefix="/admin")
 FIELD_LABELS = {"title": "标题", "province": "省份", "city": "城市", "district": "区县", "level": "层级", "year": "年份",
@@ -89,7 +88,6 @@ async def ingest_upload(request: Request) -> Response:
         return templates.TemplateResponse(request, "admin/ingest.html", {"batches": batches, "report": report,
                                           "error": "有文件无法读取，整批未导入（案例库没有任何改动）"}, status_code=422)
     if report.batch_id:
-        await after_write(request)
         return RedirectResponse(f"/admin/ingest/{quote(report.batch_id)}?done=" + quote("已导入，请逐份审核"), status_code=303)
     return templates.TemplateResponse(request, "admin/ingest.html", {"batches": batches, "report": report,
                                       "done": "没有新的内容需要导入"})
@@ -232,7 +230,6 @@ async def ingest_action(request: Request, batch_id: str, case_id: str) -> Respon
             raise ReviewError(f"未知操作“{action}”")
     except (ReviewError, ValueError, StoreError) as exc:
         return _review_page(request, batch_id, 422, error=str(exc))
-    await after_write(request)
     return RedirectResponse(f"/admin/ingest/{quote(batch_id)}?done={quote(done)}#d-{quote(case_id)}", status_code=303)
 
 
@@ -246,7 +243,6 @@ async def ingest_publish(request: Request, batch_id: str) -> Response:
         ids = await run_in_threadpool(service(request).ingest.publish, batch_id, user)
     except ReviewError as exc:
         return _review_page(request, batch_id, 422, error=str(exc))
-    await after_write(request)
     return RedirectResponse(f"/admin/ingest/{quote(batch_id)}?done=" + quote(f"已发布 {len(ids)} 个案例"), status_code=303)
 
 
@@ -261,5 +257,4 @@ async def ingest_delete(request: Request, batch_id: str) -> Response:
     except BatchNotFoundError as exc:
         return templates.TemplateResponse(request, "message.html", {"title": "批次不存在", "message": str(exc)},
                                           status_code=404)
-    await after_write(request)
     return RedirectResponse("/admin/ingest?done=" + quote(f"已删除批次 {batch_id} 及其 {n} 份草稿"), status_code=303)
