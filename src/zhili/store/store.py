@@ -10,6 +10,7 @@ from .case_store import CaseStore
 from .favorites import FavoriteStore
 from .feedback import FeedbackStore
 from .queries import QueryLog
+from .rule_drafts import RuleDrafts
 from .rule_versions import RuleVersions
 from .schema import make_engine
 from .sessions import SessionStore
@@ -34,6 +35,7 @@ class Store:
         self.favorites = FavoriteStore(engine)
         self.queries = QueryLog(engine)
         self.rule_versions = RuleVersions(engine)
+        self.rule_drafts = RuleDrafts(engine)
 
     @classmethod
     def open(cls, url: str | URL | None = None, *, seed: bool = True) -> "Store":
