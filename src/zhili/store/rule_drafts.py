@@ -172,3 +172,16 @@ _STATE_LABEL = {"editing": "编辑中", "submitted": "待审核", "approved": "�
                 "discarded": "已放弃"}
 _ACTION_LABEL = {"submitted": "提交审核", "approved": "审核通过", "published": "发布", "discarded": "放弃",
                  "editing": "退回编辑"}
+
+
+def mark_published(conn: Connection, draft_id: int, user: str | None, approved_by: str | None) -> None:
+    """Inside the transaction recording the version: the draft becomes published (if still open)."""
+    row = conn.execute(select(rule_drafts_table.c.status).where(rule_drafts_table.c.id == draft_id)).first()
+    if row is None:
+        raise RuleDraftError("not_found", f"规则草稿 {draft_id} 不存在")
+    if row.status not in OPEN:
+        raise RuleDraftError("conflict", f"规则草稿 {draft_id} {_STATE_LABEL[row.status]}，不能发布")
+    conn.execute(update(rule_drafts_table).where(rule_drafts_table.c.id == draft_id).values(
+        status="published", approved_by=approved_by, updated_at=now()))
+    _audit(conn, "draft_publish", draft_id, user, {"status": row.status},
+           {"status": "published", "approved_by": approved_by})

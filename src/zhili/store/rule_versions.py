@@ -75,7 +75,7 @@ class RuleVersions:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def record(self, rules_dir: Path | str, user: str | None) -> RuleVersion:
+    def record(self, rules_dir: Path | str, user: str | None, note: str = "") -> RuleVersion:
         """Store the packs in `rules_dir` as a folder version; the latest version again if nothing
         changed (and the folder already serves)."""
         check_name(user, "用户名")
@@ -89,13 +89,16 @@ class RuleVersions:
             at = now()
             vid = conn.execute(insert(t).values(
                 fingerprint=fingerprint, created_at=at, user=user, packs=packs, files=files,
-                note="", origin="folder")).inserted_primary_key[0]
+                note=note, origin="folder")).inserted_primary_key[0]
             self._audit(conn, int(vid), "rules_record", user, {"fingerprint": fingerprint, "origin": "folder"})
-        return RuleVersion(int(vid), fingerprint, at, user, packs)
+        return RuleVersion(int(vid), fingerprint, at, user, packs, note)
 
     def publish(self, rules_dir: Path | str, user: str | None, note: str = "", *, draft_id: int | None = None,
                 approved_by: str | None = None, restored_from: int | None = None) -> RuleVersion:
-        """Store the (checked) packs in `rules_dir` as the version that serves from now on."""
+        """Store the (checked) packs in `rules_dir` as the version that serves from now on.
+
+        With `draft_id` the draft is marked published in the same transaction, provided it is
+        still open (else RuleDraftError "conflict" and nothing is recorded)."""
         check_name(user, "用户名")
         check_name(approved_by, "审核人")
         fingerprint, packs, files = _snapshot(Path(rules_dir))
@@ -107,6 +110,10 @@ class RuleVersions:
                 restored_from=restored_from)).inserted_primary_key[0])
             version = RuleVersion(vid, fingerprint, at, user, packs, note or "", "product", draft_id,
                                   approved_by, restored_from)
+            if draft_id is not None:
+                from .rule_drafts import mark_published
+
+                mark_published(conn, draft_id, user, approved_by)
             self._audit(conn, vid, "rules_restore" if restored_from else "rules_publish", user,
                         {"fingerprint": fingerprint, "origin": "product", "note": note, "draft_id": draft_id,
                          "approved_by": approved_by, "restored_from": restored_from})
