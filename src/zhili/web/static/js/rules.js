@@ -173,7 +173,7 @@
       if (colId === "_id" || colId === "_description") row[colId] = ta.value; else row.cells[colId] = ta.value;
       markDirty(); autosize(ta); scheduleLint();
     });
-    return h("td", { cls: cls, "data-label": label, "data-cell": ri + ":" + colId }, ta, h("div", { cls: "cell-msg", role: "alert" }));
+    return h("td", { cls: cls, "data-label": label, "data-cell": ri + ":" + colId }, h("div", { cls: "cell-msg", role: "alert" }), ta);
   }
   function rowEl(t, row, ri, ro) {
     var tr = h("tr", { "data-row": String(ri) }, h("td", { cls: "num", "data-label": "#", text: String(ri + 1) }),
@@ -341,11 +341,11 @@
     trace.forEach(function (t) {
       var outs = t.summary || Object.keys(t.outputs || {}).filter(function (k) { var v = t.outputs[k]; return v !== null && v !== "" && !(Array.isArray(v) && !v.length); })
         .map(function (k) { return k + "：" + joinList(t.outputs[k]); }).join("；");
-      tb.appendChild(h("tr", null, h("td", { "data-label": "规则包", text: t.pack }), h("td", { "data-label": "表", text: t.table }),
-        h("td", { "data-label": "行", text: t.row_id }), h("td", { "data-label": "说明", text: t.description || "" }), h("td", { "data-label": "结果", text: outs })));
+      tb.appendChild(h("tr", null, h("td", { "data-label": "规则行" }, h("b", { text: t.row_id }), h("div", { cls: "muted small", text: t.pack + " · " + t.table })),
+        h("td", { "data-label": "说明", text: t.description || "" }), h("td", { "data-label": "结果", text: outs })));
     });
     box.appendChild(h("div", { cls: "table-wrap" }, h("table", { cls: "data trace stack", "data-testid": "try-trace" },
-      h("thead", null, h("tr", null, ["规则包", "表", "行", "说明", "结果"].map(function (x) { return h("th", { text: x }); }))), tb)));
+      h("thead", null, h("tr", null, ["规则行", "说明", "结果"].map(function (x) { return h("th", { text: x }); }))), tb)));
     if (r.results && r.results.length) {
       box.appendChild(h("h3", { text: "前 " + r.results.length + " 个案例" }));
       box.appendChild(h("ol", { cls: "small" }, r.results.map(function (x) { return h("li", null, h("a", { href: "/cases/" + encodeURIComponent(x.case_id), target: "_blank", text: x.title || x.case_id })); })));
@@ -364,6 +364,16 @@
       return api("POST", "/drafts/" + S.draft.id + "/replay", { sources: sources, queries: queries, cases: field("replay-cases").checked });
     }).then(function (r) { renderReplay(clear(box), r); }).catch(function (e) { clear(box).appendChild(h("p", { cls: "bad", text: e.message })); });
   }
+  function routeChange(a, b) {
+    var parts = [];
+    if (a.lead !== b.lead) parts.push("牵头 " + (a.lead || "—") + " → " + (b.lead || "—"));
+    var sa = a.supporting || [], sb = b.supporting || [];
+    var added = sb.filter(function (x) { return sa.indexOf(x) < 0; }), gone = sa.filter(function (x) { return sb.indexOf(x) < 0; });
+    if (added.length) parts.push("配合增加 " + added.join("、"));
+    if (gone.length) parts.push("配合减少 " + gone.join("、"));
+    if (!added.length && !gone.length && sa.join() !== sb.join()) parts.push("配合顺序变化");
+    return parts.join("；");
+  }
   function renderReplay(box, r) {
     var s = r.summary;
     box.appendChild(h("p", { "data-testid": "replay-summary" }, "共 " + s.queries + " 个问题，有变化 " + s.changed + " 个：领域 " + s.domains_changed +
@@ -376,7 +386,7 @@
       tb.appendChild(h("tr", null,
         h("td", { "data-label": "问题", text: q.text.slice(0, 60) + (q.text.length > 60 ? "…" : "") }),
         h("td", { "data-label": "领域", text: q.domains_changed ? arrow(q.old.domains, q.new.domains) : "—" }),
-        h("td", { "data-label": "牵头/配合", text: q.routing_changed ? arrow(q.old.routing.lead, q.new.routing.lead) + "；配合 " + arrow(q.old.routing.supporting, q.new.routing.supporting) : "—" }),
+        h("td", { "data-label": "牵头/配合", text: q.routing_changed ? routeChange(q.old.routing, q.new.routing) : "—" }),
         h("td", { "data-label": "风险", text: q.risk_changed ? arrow(q.old.risk.level, q.new.risk.level) : "—" }),
         h("td", { "data-label": "案例", text: r.with_engine ? (q.top_changed ? "进 " + (joinList(q.entered) || "—") + "；出 " + (joinList(q.left) || "—") : (q.order_changed ? "顺序变化" : "—")) : "—" }),
         h("td", { "data-label": "规则行", text: (q.rows_added.length ? "+" + q.rows_added.join("、") : "") + (q.rows_removed.length ? " −" + q.rows_removed.join("、") : "") })));
