@@ -10,11 +10,12 @@ needs an editor (401 anonymous, 403 viewer).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
+from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, ConfigDict, Field
@@ -118,6 +119,9 @@ async def publish_rules(user: Any = Admin, service: Service = Depends(get_servic
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Json = [Depends(require_json)]
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
+DraftId = Annotated[int, PathParam(ge=1, le=MAX_ID, description="规则草稿 id")]
+VersionId = Annotated[int, PathParam(ge=1, le=MAX_ID, description="规则版本 id")]
 
 
 def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -146,12 +150,12 @@ class TableRows(BaseModel):
 class DraftNew(BaseModel):
     model_config = ConfigDict(extra="forbid")
     note: str = Field("", max_length=2000, description="这次修改的目的")
-    from_version: int | None = Field(None, ge=1, description="从某个已发布版本开始（默认：正在使用的规则）")
+    from_version: int | None = Field(None, ge=1, le=MAX_ID, description="从某个已发布版本开始（默认：正在使用的规则）")
 
 
 class DraftSave(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    revision: int | None = Field(None, ge=1, description="打开时的草稿版本号（别人已改过则 409）")
+    revision: int | None = Field(None, ge=1, le=MAX_ID, description="打开时的草稿版本号（别人已改过则 409）")
     note: str | None = Field(None, max_length=2000)
     tables: list[TableRows] = Field(default_factory=list, max_length=50)
 
@@ -166,7 +170,7 @@ class LintBody(BaseModel):
 class TryBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str = Field(..., min_length=1, max_length=20_000, description="问题描述")
-    draft: int | None = Field(None, ge=1, description="规则草稿 id（默认：正在使用的规则）")
+    draft: int | None = Field(None, ge=1, le=MAX_ID, description="规则草稿 id（默认：正在使用的规则）")
     tables: list[TableRows] = Field(default_factory=list, max_length=50, description="尚未保存的修改")
     province: str = Field("", max_length=50)
     level: str = Field("", max_length=20)
@@ -187,7 +191,7 @@ class ReplayBody(BaseModel):
 class Decision(BaseModel):
     model_config = ConfigDict(extra="forbid")
     note: str = Field("", max_length=2000, description="为什么发布 / 恢复")
-    revision: int | None = Field(None, ge=1)
+    revision: int | None = Field(None, ge=1, le=MAX_ID)
 
 
 def _draft_json(d: Any, packs: bool = False) -> dict[str, Any]:
@@ -215,7 +219,7 @@ def list_versions(user: Any = Viewer, service: Service = Depends(get_service)) -
 
 
 @router.get("/versions/{version_id}", summary="某个版本的规则表")
-def get_version(version_id: int, user: Any = Viewer, service: Service = Depends(get_service)) -> dict[str, Any]:
+def get_version(version_id: VersionId, user: Any = Viewer, service: Service = Depends(get_service)) -> dict[str, Any]:
     from ...ruleedit.tables import packs_view
 
     v, files = _call(service.rule_edits.version, version_id)
@@ -224,7 +228,7 @@ def get_version(version_id: int, user: Any = Viewer, service: Service = Depends(
 
 @router.post("/versions/{version_id}/restore", status_code=201, dependencies=Json,
              summary="恢复到某个已发布版本（检查与例子通过后作为新版本发布，服务立即切换）")
-async def restore_version(version_id: int, body: Decision, user: Any = Editor,
+async def restore_version(version_id: VersionId, body: Decision, user: Any = Editor,
                           service: Service = Depends(get_service)) -> dict[str, Any]:
     v = await run_in_threadpool(_call, service.rule_edits.restore, version_id, user.username, body.note)
     return _version_json(v)
@@ -238,8 +242,8 @@ def _xlsx(data: bytes, name: str) -> Response:
 @router.get("/export", summary="导出规则为 Excel（每张决策表一个工作表，另有“说明”）",
             responses={200: {"content": {XLSX: {}}}})
 async def export_rules(request: Request, pack: str | None = Query(None, max_length=100, description="只导出一个规则包"),
-                       draft: int | None = Query(None, ge=1, description="导出某个草稿（编辑）"),
-                       version: int | None = Query(None, ge=1, description="导出某个已发布版本"),
+                       draft: int | None = Query(None, ge=1, le=MAX_ID, description="导出某个草稿（编辑）"),
+                       version: int | None = Query(None, ge=1, le=MAX_ID, description="导出某个已发布版本"),
                        user: Any = Viewer, service: Service = Depends(get_service)) -> Response:
     if draft is not None and not role_at_least(user, "editor"):
         raise ApiError(403, "forbidden", "只有编辑及以上权限可以导出草稿", "Drafts are for editors")
@@ -250,7 +254,7 @@ async def export_rules(request: Request, pack: str | None = Query(None, max_leng
 @router.post("/import", dependencies=[Depends(require_multipart)], status_code=201,
              summary="从 Excel 导入为草稿：逐格检查，有错误时返回（工作表、行、列、原因），不保存任何内容")
 async def import_rules(request: Request, file: UploadFile = File(..., description="zhili 导出的规则 .xlsx"),
-                       note: str = Form("", max_length=2000), draft: int | None = Form(None, ge=1,
+                       note: str = Form("", max_length=2000), draft: int | None = Form(None, ge=1, le=MAX_ID,
                                                                                        description="导入到自己已有的草稿"),
                        user: Any = Editor, service: Service = Depends(get_service)) -> dict[str, Any]:
     data = read_upload(file, request.app.state.settings.max_upload_bytes)
@@ -275,12 +279,12 @@ async def create_draft(body: DraftNew, user: Any = Editor, service: Service = De
 
 
 @router.get("/drafts/{draft_id}", summary="一个草稿：状态与全部规则表")
-def get_draft(draft_id: int, user: Any = Editor, service: Service = Depends(get_service)) -> dict[str, Any]:
+def get_draft(draft_id: DraftId, user: Any = Editor, service: Service = Depends(get_service)) -> dict[str, Any]:
     return _draft_json(_call(service.rule_edits.draft, draft_id), packs=True)
 
 
 @router.put("/drafts/{draft_id}", dependencies=Json, summary="保存草稿中修改过的表（只有本人）")
-async def save_draft(draft_id: int, body: DraftSave, user: Any = Editor,
+async def save_draft(draft_id: DraftId, body: DraftSave, user: Any = Editor,
                      service: Service = Depends(get_service)) -> dict[str, Any]:
     d = await run_in_threadpool(_call, service.rule_edits.save_draft, draft_id, user.username,
                                 edits=[t.edit() for t in body.tables], note=body.note, revision=body.revision)
@@ -288,19 +292,19 @@ async def save_draft(draft_id: int, body: DraftSave, user: Any = Editor,
 
 
 @router.delete("/drafts/{draft_id}", summary="放弃草稿（只有本人）")
-def discard_draft(draft_id: int, user: Any = Editor, service: Service = Depends(get_service)) -> dict[str, Any]:
+def discard_draft(draft_id: DraftId, user: Any = Editor, service: Service = Depends(get_service)) -> dict[str, Any]:
     return _draft_json(_call(service.rule_edits.discard, draft_id, user.username))
 
 
 @router.post("/lint", dependencies=Json, summary="逐格检查一张表（与 zhili rules check 相同的检查），不保存")
-async def lint_rules(body: LintBody, draft: int | None = Query(None, ge=1), user: Any = Editor,
+async def lint_rules(body: LintBody, draft: int | None = Query(None, ge=1, le=MAX_ID), user: Any = Editor,
                      service: Service = Depends(get_service)) -> dict[str, Any]:
     problems = await run_in_threadpool(_call, service.rule_edits.lint, draft, body.pack, body.table, body.rows)
     return {"ok": not any(p["severity"] == "error" for p in problems), "problems": problems}
 
 
 @router.get("/drafts/{draft_id}/check", summary="检查整个草稿并运行全部例子")
-async def check_draft(draft_id: int, user: Any = Editor, service: Service = Depends(get_service)) -> dict[str, Any]:
+async def check_draft(draft_id: DraftId, user: Any = Editor, service: Service = Depends(get_service)) -> dict[str, Any]:
     return await run_in_threadpool(_call, service.rule_edits.check, draft_id)
 
 
@@ -313,21 +317,21 @@ async def try_rules(body: TryBody, user: Any = Editor, service: Service = Depend
 
 @router.post("/drafts/{draft_id}/replay", dependencies=Json,
              summary="发布前回放：例子、最近查询、上传查询在草稿下有何变化（与 zhili rules diff 相同）")
-async def replay_draft(draft_id: int, body: ReplayBody, user: Any = Editor,
+async def replay_draft(draft_id: DraftId, body: ReplayBody, user: Any = Editor,
                        service: Service = Depends(get_service)) -> dict[str, Any]:
     return await run_in_threadpool(_call, service.rule_edits.replay, draft_id, sources=body.sources,
                                    upload=body.queries, limit=body.limit, top=body.top, with_cases=body.cases)
 
 
 @router.post("/drafts/{draft_id}/submit", dependencies=Json, summary="提交审核（检查与例子须通过）")
-async def submit_draft(draft_id: int, body: Decision, user: Any = Editor,
+async def submit_draft(draft_id: DraftId, body: Decision, user: Any = Editor,
                        service: Service = Depends(get_service)) -> dict[str, Any]:
     return _draft_json(await run_in_threadpool(_call, service.rule_edits.submit, draft_id, user.username,
                                                body.note or None))
 
 
 @router.post("/drafts/{draft_id}/approve", dependencies=Json, summary="审核通过（不能审核自己的草稿）")
-async def approve_draft(draft_id: int, body: Decision, user: Any = Editor,
+async def approve_draft(draft_id: DraftId, body: Decision, user: Any = Editor,
                         service: Service = Depends(get_service)) -> dict[str, Any]:
     return _draft_json(await run_in_threadpool(_call, service.rule_edits.approve, draft_id, user.username,
                                                body.revision))
@@ -335,7 +339,7 @@ async def approve_draft(draft_id: int, body: Decision, user: Any = Editor,
 
 @router.post("/drafts/{draft_id}/publish", status_code=201, dependencies=Json,
              summary="发布草稿：检查、运行例子、记录版本（谁/何时/为什么），服务立即切换；失败时旧规则继续使用")
-async def publish_draft(request: Request, draft_id: int, body: Decision, user: Any = Editor,
+async def publish_draft(request: Request, draft_id: DraftId, body: Decision, user: Any = Editor,
                         service: Service = Depends(get_service)) -> dict[str, Any]:
     v = await run_in_threadpool(_call, service.rule_edits.publish, draft_id, user.username, body.note,
                                 require_approval=_approval(request), revision=body.revision)
