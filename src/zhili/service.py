@@ -141,12 +141,12 @@ class Service:
         marker = self.store.rule_versions.latest()
         if self._engine is not None and revision == self._revision and not force:
             if marker != self._rules_marker:  # rules published elsewhere: same index, new rules
-                self._engine, self._rules_marker = self._with_serving_rules(self._engine, marker), marker
+                self._engine, self._rules_marker = self._with_serving_rules(self._engine), marker
             return self._engine
         start = time.perf_counter()
-        engine, hashes, incremental = self._rebuild(self._engine, force, marker)
+        engine, hashes, incremental = self._rebuild(self._engine, force)
         if incremental and marker != self._rules_marker:
-            engine = self._with_serving_rules(engine, marker)
+            engine = self._with_serving_rules(engine)
         self._guard(engine)
         self._engine, self._revision, self._hashes, self._rules_marker = engine, revision, hashes, marker
         self.state = EngineState(revision, len(hashes), time.time(), round(time.perf_counter() - start, 3),
@@ -155,14 +155,14 @@ class Service:
                  "incremental" if incremental else "rebuilt", self.state.build_seconds)
         return engine
 
-    def serving_rules_dir(self, marker: tuple[int, str] | None = None) -> Path | None:
+    def serving_rules_dir(self) -> Path | None:
         """The folder the serving rules load from (a version published in the product, else the
         rules folder); see `zhili.wiring.serving_rules_dir`."""
         return wiring.serving_rules_dir(self.store.rule_versions, self.rules_dir)[0]
 
-    def _with_serving_rules(self, engine: Engine, marker: tuple[int, str] | None) -> Engine:
+    def _with_serving_rules(self, engine: Engine) -> Engine:
         """`engine` with the rules the newest version names (loading raises: the old engine stays)."""
-        rules, problem = wiring.load_rules(self.serving_rules_dir(marker))
+        rules, problem = wiring.load_rules(self.serving_rules_dir())
         fresh = engine.with_rules(rules, problem)
         self._guard(fresh)
         return fresh
@@ -177,8 +177,7 @@ class Service:
             self._engine, self._rules_marker = fresh, marker
             return fresh
 
-    def _rebuild(self, old: Engine | None, force: bool,
-                 marker: tuple[int, str] | None = None) -> tuple[Engine, dict[str, str], bool]:
+    def _rebuild(self, old: Engine | None, force: bool) -> tuple[Engine, dict[str, str], bool]:
         """A delta update when little changed, else a full build. Returns (engine, id → hash
         of what it matches, whether it was a delta). The hashes come from the hash column
         alone: a library change costs one narrow query, never loading every case."""
@@ -188,13 +187,13 @@ class Service:
                 engine = self._delta(old, hashes)
                 if engine is not None:
                     return engine, hashes, True
-            return self._full_build(len(hashes), marker), hashes, False
+            return self._full_build(len(hashes)), hashes, False
 
-    def _full_build(self, published: int, marker: tuple[int, str] | None = None) -> Engine:
+    def _full_build(self, published: int) -> Engine:
         """The published library opened as the settings say (`zhili.wiring`), as the CLI does."""
         return wiring.store_engine(self.store.cases, self.index_dir, published=published,
                                    settings=config.MatchSettings.load(),
-                                   rules_dir=self.serving_rules_dir(marker))
+                                   rules_dir=self.serving_rules_dir())
 
     def _delta(self, old: Engine, hashes: dict[str, str]) -> Engine | None:
         """`old.updated(changed, removed)`, or None when a full build is the better choice.
