@@ -2,7 +2,7 @@
 
 Runs the real app on a temporary workspace (bundled library, SQLite), signs in as an editor,
 asks a few questions so the statistics have data, and photographs each page with Debian's
-chromium. Usage: .venv/bin/python scripts/screenshots.py [OUT_DIR]
+chromium. Usage: .venv/bin/python scripts/screenshots.py [OUT_DIR] [--only rules]
 """
 
 from __future__ import annotations
@@ -133,7 +133,65 @@ def _admin_shots(browser, url: str, out: Path, service) -> None:
     phone.context.close()
 
 
-def main(out: Path) -> None:
+def _bad_rules_workbook(home: Path, url: str, page) -> Path:
+    """The rules exported as Excel with one condition broken, as an editor's edit might be."""
+    import io
+
+    from openpyxl import load_workbook
+
+    data = page.request.get(f"{url}/api/v1/rules/export").body()
+    wb = load_workbook(io.BytesIO(data))
+    ws = wb["权责清单-牵头与配合"]
+    ws["E3"] = 'contains($, "物业'
+    path = home / "规则-有错误.xlsx"
+    wb.save(path)
+    return path
+
+
+def _rules_shots(browser, url: str, out: Path, home: Path) -> None:
+    """规则编辑 (issue 13): the grid with a lint error, 试运行, impact replay, an Excel import's
+    per-cell report, and the phone's card layout."""
+    page = _login(browser, url, viewport={"width": 1366, "height": 768})
+    page.goto(f"{url}/admin/rules")
+    page.wait_for_selector("[data-testid=rule-grid]")
+    page.click("[data-testid=new-draft]")
+    page.wait_for_selector("[data-testid=save]:visible")
+    page.click("[data-testid=table-routing]")
+    cell = page.locator('[data-cell="1:in_focus"] textarea')
+    cell.fill(cell.input_value().replace('"征地"', '"征地'))
+    page.wait_for_selector('[data-cell="1:in_focus"].has-error')
+    _shoot(page, out, "rules-editor", full=False)
+    cell.fill(cell.input_value().replace('"征地', '"征地"'))
+    page.wait_for_selector("[data-testid=lint-state].good")
+    page.fill("[data-testid=try-text]", "小区楼下烧烤店油烟噪音扰民，晚上睡不着")
+    page.click("[data-testid=try]")
+    page.wait_for_selector("[data-testid=try-lead]")
+    page.locator("[data-testid=try-result]").scroll_into_view_if_needed()
+    _shoot(page, out, "rules-try", full=False)
+    page.locator("[data-src=recent]").uncheck()
+    page.locator('[data-cell="0:out_lead"] textarea').fill('"县农业农村局"')
+    page.click("[data-testid=save]")
+    page.wait_for_selector('[data-testid=flash]:has-text("草稿已保存")')
+    page.click("[data-testid=replay]")
+    page.wait_for_selector("[data-testid=replay-summary]", timeout=120_000)
+    page.locator("[data-testid=replay-result]").scroll_into_view_if_needed()
+    _shoot(page, out, "rules-replay", full=False)
+    page.set_input_files("[data-testid=import]", str(_bad_rules_workbook(home, url, page)))
+    page.wait_for_selector("[data-testid=import-problems]")
+    page.locator("[data-testid=import-problems]").scroll_into_view_if_needed()
+    _shoot(page, out, "rules-import-errors", full=False)
+    page.context.close()
+    phone = _login(browser, url, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                   device_scale_factor=2)
+    phone.goto(f"{url}/admin/rules")
+    phone.wait_for_selector("[data-testid=rule-grid]")
+    phone.click("[data-testid=table-routing]")
+    phone.locator("[data-testid=table-title]").scroll_into_view_if_needed()
+    _shoot(phone, out, "phone-rules", full=False)
+    phone.context.close()
+
+
+def main(out: Path, only: str = "") -> None:
     from playwright.sync_api import sync_playwright
 
     out.mkdir(parents=True, exist_ok=True)
@@ -144,6 +202,9 @@ def main(out: Path) -> None:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            if only == "rules":
+                _rules_shots(browser, url, out, home)
+                return
             desk = {"viewport": {"width": 1366, "height": 768}}
             page = browser.new_context(locale="zh-CN", **desk).new_page()
             page.goto(f"{url}/login")
@@ -206,6 +267,7 @@ def main(out: Path) -> None:
             phone.goto(f"{url}/my/queries")
             _shoot(phone, out, "phone-my-queries", full=False)
             phone.context.close()
+            _rules_shots(browser, url, out, home)
             browser.close()
     finally:
         server.should_exit = True
@@ -213,4 +275,5 @@ def main(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "screenshots")
+    args = [a for a in sys.argv[1:] if a not in ("--only", "rules")]
+    main(Path(args[0]) if args else ROOT / "docs" / "screenshots", "rules" if "--only" in sys.argv else "")

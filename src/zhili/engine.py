@@ -125,6 +125,17 @@ class Engine:
         engine.share_judge(self)
         return engine
 
+    def with_rules(self, rules: RuleSet | None, rules_problem: Exception | None = None) -> "Engine":
+        """This engine answering with other rules (a draft being tried, a version published):
+        the index is shared, this engine is left untouched (requests in flight keep theirs).
+        Query embedding goes through this engine's `query_vector` (its cache, and the lock a
+        service may have put around it), since the query text is all it depends on."""
+        engine = self._with_backend(self.backend)
+        engine.rules, engine.rules_problem = rules, rules_problem
+        if "query_vector" in self.__dict__:  # wrapped by the service: keep the wrapper
+            engine.query_vector = self.__dict__["query_vector"]  # type: ignore[method-assign]
+        return engine
+
     def _reindexed(self, changed: list[Case], removed: list[str], tokens: list[list[str]],
                    vectors: np.ndarray | None) -> "Engine | None":
         """The small-library update: the whole index rebuilt in memory from known tokens and

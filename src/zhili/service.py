@@ -83,12 +83,16 @@ class Service:
         self._hashes: dict[str, str] = {}  # id → content hash of what the serving engine matches
         self._reload = threading.Lock()
         self._provinces: tuple[str, list[str]] | None = None  # (store revision, provinces)
+        self._rules_marker: tuple[int, str] | None = None  # newest rule version the engine follows
         self.state = EngineState(None, 0, None, None, False, False)
         from .usecases.library import Library
 
         self.library = Library(self)
         """Reading and writing the case library (`zhili.usecases.library`)."""
         self._assessments: Any = None
+        from .ruleedit.service import RuleEditing
+
+        self.rule_edits = RuleEditing(self)  # drafts → review → publish → restore; export, import, replay
 
     @classmethod
     def open(cls, db_url: str | None = None, **kwargs: Any) -> "Service":
@@ -116,7 +120,8 @@ class Service:
         own change is always in the next request.
         """
         current = self._engine
-        if current is not None and self.store.cases.revision() == self._revision:
+        if current is not None and self.store.cases.revision() == self._revision \
+                and self.store.rule_versions.latest() == self._rules_marker:
             return current
         if current is None:
             return self.refresh()
@@ -141,17 +146,44 @@ class Service:
         more rebuild on the next request, never a stale engine marked current.
         """
         revision = self.store.cases.revision()
+        marker = self.store.rule_versions.latest()
         if self._engine is not None and revision == self._revision and not force:
+            if marker != self._rules_marker:  # rules published elsewhere: same index, new rules
+                self._engine, self._rules_marker = self._with_serving_rules(self._engine), marker
             return self._engine
         start = time.perf_counter()
         engine, hashes, incremental = self._rebuild(self._engine, force)
+        if incremental and marker != self._rules_marker:
+            engine = self._with_serving_rules(engine)
         self._guard(engine)
-        self._engine, self._revision, self._hashes = engine, revision, hashes
+        self._engine, self._revision, self._hashes, self._rules_marker = engine, revision, hashes, marker
         self.state = EngineState(revision, len(hashes), time.time(), round(time.perf_counter() - start, 3),
                                  incremental, engine.embedder is not None)
         log.info("engine at revision %s: %d cases (%s, %.3f s)", revision, len(hashes),
                  "incremental" if incremental else "rebuilt", self.state.build_seconds)
         return engine
+
+    def serving_rules_dir(self) -> Path | None:
+        """The folder the serving rules load from (a version published in the product, else the
+        rules folder); see `zhili.wiring.serving_rules_dir`."""
+        return wiring.serving_rules_dir(self.store.rule_versions, self.rules_dir)[0]
+
+    def _with_serving_rules(self, engine: Engine) -> Engine:
+        """`engine` with the rules the newest version names (loading raises: the old engine stays)."""
+        rules, problem = wiring.load_rules(self.serving_rules_dir())
+        fresh = engine.with_rules(rules, problem)
+        self._guard(fresh)
+        return fresh
+
+    def use_rules(self, rules: Any, marker: tuple[int, str] | None) -> Engine:
+        """Switch the serving engine to `rules` (already loaded and checked) in one assignment;
+        requests already running keep the engine they started with."""
+        with self._reload:
+            current = self._engine if self._engine is not None else self._refresh_locked(False)
+            fresh = current.with_rules(rules, None)
+            self._guard(fresh)
+            self._engine, self._rules_marker = fresh, marker
+            return fresh
 
     def _rebuild(self, old: Engine | None, force: bool) -> tuple[Engine, dict[str, str], bool]:
         """A delta update when little changed, else a full build. Returns (engine, id → hash
@@ -168,7 +200,8 @@ class Service:
     def _full_build(self, published: int) -> Engine:
         """The published library opened as the settings say (`zhili.wiring`), as the CLI does."""
         return wiring.store_engine(self.store.cases, self.index_dir, published=published,
-                                   settings=config.MatchSettings.load(), rules_dir=self.rules_dir)
+                                   settings=config.MatchSettings.load(),
+                                   rules_dir=self.serving_rules_dir())
 
     def _delta(self, old: Engine, hashes: dict[str, str]) -> Engine | None:
         """`old.updated(changed, removed)`, or None when a full build is the better choice.

@@ -61,6 +61,10 @@ def open_engine(corpus: Path | None = None, *, use_rules: bool = True,
               dense=dense, progress=progress, vectors=vectors)
     if corpus is None:
         with CaseStore.open() as store:
+            if use_rules and rules_dir is None:  # what the server answers with: a version published in the product
+                from .store.rule_versions import RuleVersions
+
+                kw["rules_dir"], _ = serving_rules_dir(RuleVersions(store.engine), None)
             return store_engine(store, index_dir(), **kw)
     if (settings.backend == "embedded" and Path(corpus).suffix == ".jsonl"
             and (vectors is not None or Path(corpus).stat().st_size >= LARGE_FILE_BYTES)):
@@ -164,6 +168,21 @@ def load_rules(rules_dir: Path | None = None) -> tuple[RuleSet | None, Exception
     if not directory.is_dir() or not any(directory.iterdir()):
         return None, None
     return load_or_last_good(directory, config.home() / "rules-last-good")
+
+
+def serving_rules_dir(versions: Any, rules_dir: Path | None = None) -> tuple[Path | None, tuple[int, str] | None]:
+    """(folder the serving rules load from, marker of the newest rule version).
+
+    The newest version published in the product (a draft published, a version restored: origin
+    "product") serves from its stored files; otherwise — nothing published yet, or the rules
+    folder itself recorded last (`POST /rules/versions`) — the rules folder serves. `versions`:
+    the store's `RuleVersions`; the marker changes with every publish."""
+    latest = versions.latest()
+    if latest is not None and latest[1] == "product":
+        from .ruleedit.files import materialize
+
+        return materialize(versions.files(latest[0])), latest
+    return rules_dir, latest
 
 
 def milvus_backend(cases: list[Case], analyzer: Analyzer, embedder: Embedder | None,

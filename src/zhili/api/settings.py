@@ -27,6 +27,7 @@ class ApiSettings:
     token_days: int = 90                    # lifetime of a new API token (1–3650 days)
     trusted_proxies: list[str] = field(default_factory=list)  # reverse proxies whose X-Forwarded-For counts
     require_review: bool = False            # four eyes: editors cannot publish their own changes
+    rules_require_approval: bool = False    # four eyes for rules: a draft is published after another person approves it
 
     def __post_init__(self) -> None:
         self.check()

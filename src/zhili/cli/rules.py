@@ -252,5 +252,119 @@ def diff(old_dir: Annotated[Path, typer.Argument(help="旧规则目录")],
                  f"顺序变化 {s['order_changed']}。" if report.with_engine else "（未比较案例检索）。"))
 
 
+@app.command("export")
+def export(out: Annotated[Path, typer.Argument(help="输出的 .xlsx 文件")],
+           pack: Annotated[Optional[str], typer.Option("--pack", help="只导出一个规则包（目录名或名称）")] = None,
+           directory: Annotated[Optional[Path], typer.Option("--dir", help="规则目录（默认：ZHILI_RULES_DIR 或内置规则包）")] = None) -> None:
+    """把规则包导出为 Excel：每张决策表一个工作表（表头为中文列名），另有“说明”工作表。"""
+    from ..ruleedit import read_dir
+    from ..ruleedit.tables import EditError
+    from ..ruleedit.workbook import export_workbook
+
+    _load(directory)  # refuse to export broken packs: an import of them could never pass
+    try:
+        data = export_workbook(read_dir(directory or rules_dir()), pack)
+    except EditError as exc:
+        _err().print(f"[red]{escape(str(exc))}[/red]")
+        raise typer.Exit(2) from exc
+    out.write_bytes(data)
+    _out().print(f"已导出到 {escape(str(out))}（{len(data)} 字节）。在 Excel 中修改后用 zhili rules import 导入。")
+
+
+@app.command("import")
+def import_(file: Annotated[Path, typer.Argument(help="zhili 导出并修改过的 .xlsx")],
+            out: Annotated[Path, typer.Option("--out", help="写出完整规则目录的位置（检查通过才写）")],
+            base: Annotated[Optional[Path], typer.Option("--base", help="工作簿之外的规则包取自此目录（默认：ZHILI_RULES_DIR 或内置规则包）")] = None,
+            as_json: JsonOpt = False) -> None:
+    """从 Excel 导入规则：逐格检查（与 zhili rules check 相同），全部通过才写出完整的规则目录；
+    有错误时列出工作表、行、列和原因，退出码为 1，不写任何文件。"""
+    from ..ruleedit import read_dir
+    from ..ruleedit.service import import_to_dir
+    from ..ruleedit.workbook import WorkbookError
+
+    try:
+        data = file.read_bytes()
+        result = import_to_dir(data, out, read_dir(base or rules_dir()))
+    except (OSError, WorkbookError, ValueError) as exc:
+        _err().print(f"[red]{escape(str(file))}：{escape(str(exc))}[/red]")
+        raise typer.Exit(2) from exc
+    if as_json:
+        _dump({"ok": result.ok, "out": str(out) if result.ok else None, "packs": result.packs,
+               "problems": [p.to_dict() for p in result.problems]})
+        raise typer.Exit(0 if result.ok else 1)
+    console = _out() if result.ok else _err()
+    if result.problems:
+        table = Table(title="导入检查")
+        for col in ("级别", "工作表", "行", "列", "原因"):
+            table.add_column(col, overflow="fold")
+        for p in result.problems:
+            table.add_row("[red]错误[/red]" if p.severity == "error" else "[yellow]提醒[/yellow]", escape(p.sheet),
+                          str(p.row or ""), escape(p.column + (f"（{p.header}）" if p.header else "")), escape(p.message))
+        console.print(table)
+    if not result.ok:
+        n = sum(p.severity == "error" for p in result.problems)
+        _err().print(f"[red]有 {n} 处错误，未写出任何文件。[/red]")
+        raise typer.Exit(1)
+    _out().print(f"检查通过：完整的规则目录已写到 {escape(str(out))}（来自工作簿的规则包：{'、'.join(result.packs)}）。")
+
+
+@app.command("replay")
+def replay(directory: Annotated[Path, typer.Argument(help="新的规则目录（草稿）")],
+           queries: Annotated[Path, typer.Option("--queries", help="查询文件（每行 {\"id\",\"text\"} 或一行一个问题）")],
+           against: Annotated[Optional[Path], typer.Option("--against", help="与此规则目录比较（默认：服务正在使用的规则）")] = None,
+           top: Annotated[int, typer.Option("--top", help="比较前几个案例")] = 10,
+           rules_only: Annotated[bool, typer.Option("--rules-only", help="只比较规则结果，不跑案例检索")] = False,
+           show_all: Annotated[bool, typer.Option("--all", help="也列出没有变化的查询")] = False,
+           as_json: JsonOpt = False) -> None:
+    """发布前回放：一批查询在新规则目录下与正在使用的规则相比有何变化（领域、牵头/配合、风险、前 N 案例）。
+    与网页“发布前影响评估”和 POST /api/v1/rules/drafts/{id}/replay 是同一段逻辑。"""
+    from ..ruleedit import read_dir
+    from ..ruleedit.service import RuleEditError
+    from ..service import Service
+
+    _load(directory)
+    if against is not None:
+        _load(against)
+    try:
+        text = queries.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        _err().print(f"[red]{escape(str(queries))}：{escape(str(exc))}[/red]")
+        raise typer.Exit(2) from exc
+    try:
+        with Service.open() as service:
+            body = service.rule_edits.replay(files=read_dir(directory), sources=["upload"], upload=text,
+                                             limit=500, top=top, with_cases=not rules_only,
+                                             against=read_dir(against) if against is not None else None)
+    except RuleEditError as exc:
+        _err().print(f"[red]{escape(exc.message)}[/red]")
+        raise typer.Exit(2) from exc
+    if as_json:
+        _dump(body)
+        return
+    out = _out()
+    table = Table(title=f"回放：{escape(str(queries))}（{'与 ' + escape(str(against)) if against else '与正在使用的规则'}相比）")
+    for col in ("查询", "领域", "牵头/配合", "风险", f"前{top}案例" if body["with_engine"] else "命中行"):
+        table.add_column(col, overflow="fold")
+    for d in body["queries"]:
+        if not d["changed"] and not show_all:
+            continue
+        o, n = d["old"], d["new"]
+        dom = f"{'、'.join(o['domains'])} → {'、'.join(n['domains'])}" if d["domains_changed"] else "—"
+        route = (f"{o['routing'].get('lead')} → {n['routing'].get('lead')}\n配合：{'、'.join(o['routing'].get('supporting') or [])}"
+                 f" → {'、'.join(n['routing'].get('supporting') or [])}") if d["routing_changed"] else "—"
+        risk = f"{o['risk'].get('level')} → {n['risk'].get('level')}" if d["risk_changed"] else "—"
+        if body["with_engine"]:
+            cases = f"进：{'、'.join(d['entered']) or '—'}\n出：{'、'.join(d['left']) or '—'}" if d["top_changed"] else "—"
+        else:
+            cases = f"+{'、'.join(d['rows_added']) or '—'}\n-{'、'.join(d['rows_removed']) or '—'}"
+        table.add_row(escape(f"{d['id']} {d['text'][:30]}"), escape(dom), escape(route), escape(risk), escape(cases))
+    if table.row_count:
+        out.print(table)
+    s = body["summary"]
+    out.print(f"查询 {s['queries']} 个，有变化 {s['changed']} 个：领域 {s['domains_changed']}，牵头/配合 {s['routing_changed']}，"
+              f"风险 {s['risk_changed']}" + (f"，前{top}案例有进出 {s['top_changed']}（进 {s['cases_entered']}、出 {s['cases_left']}）。"
+                                            if body["with_engine"] else "（未比较案例检索）。"))
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

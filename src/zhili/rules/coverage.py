@@ -18,8 +18,13 @@ from .schema import DOMAINS
 def read_queries(path: Path) -> list[dict[str, Any]]:
     """Queries from a file: JSONL objects with "text" (and optional id/province/level), or
     plain lines of text. Raises ValueError naming the line of a malformed entry."""
+    return parse_queries(path.read_text(encoding="utf-8-sig"), str(path))
+
+
+def parse_queries(content: str, path: str = "查询文件") -> list[dict[str, Any]]:
+    """`read_queries` on a file's text (an upload); `path` names it in errors."""
     out: list[dict[str, Any]] = []
-    for n, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), 1):
+    for n, line in enumerate(content.lstrip("\ufeff").splitlines(), 1):
         line = line.strip()
         if not line:
             continue

@@ -134,13 +134,18 @@ def _side_engine(engine: Any, q: dict[str, Any], top_k: int) -> Side:
 
 def diff_rules(old: RuleSet, new: RuleSet, queries: list[dict[str, Any]], engine: Any = None,
                top_k: int = 10) -> DiffReport:
-    """Run every query under `old` and `new`. `engine` (optional) must have a settable `rules`
-    attribute and `recommend(text, top_k=…, filters=…, explain=…)`; its rules are restored."""
+    """Run every query under `old` and `new`. `engine` (optional): a zhili Engine (answers come
+    from `engine.with_rules(…)` copies) or anything with a settable `rules` attribute and
+    `recommend(text, top_k=…, filters=…, explain=…)`, whose rules are restored."""
     items: list[QueryDiff] = []
     if engine is None:
         for q in queries:
             items.append(QueryDiff(str(q.get("id", "")), q["text"], _side_rules(old, q),
                                    _side_rules(new, q)))
+    elif hasattr(engine, "with_rules"):  # a serving engine is never touched: copies answer
+        before, after = engine.with_rules(old), engine.with_rules(new)
+        items = [QueryDiff(str(q.get("id", "")), q["text"], _side_engine(before, q, top_k),
+                           _side_engine(after, q, top_k)) for q in queries]
     else:
         saved = engine.rules
         try:

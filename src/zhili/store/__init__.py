@@ -27,6 +27,7 @@ from .favorites import Favorite, FavoriteLimitError, FavoriteStore
 from .feedback import FeedbackEntry, FeedbackStore
 from .migrate import SchemaTooNewError
 from .queries import QueryLog, QueryRecord
+from .rule_drafts import RuleDraft, RuleDraftError, RuleDrafts
 from .rule_versions import RuleVersion, RuleVersions
 from .schema import DB_URL_ENV, default_url, make_engine
 from .store import Store
@@ -48,7 +49,7 @@ def load_library(path: str | os.PathLike[str] | None = None) -> list[Case]:
 __all__ = [
     "ApiToken", "AuditEntry", "AuditLog", "CaseExistsError", "CaseNotFoundError", "CaseRecord", "CaseStore",
     "DB_URL_ENV", "Favorite", "FavoriteLimitError", "FavoriteStore", "FeedbackEntry", "FeedbackStore",
-    "ImportSummary", "LastAdminError", "QueryLog", "QueryNotFoundError", "QueryRecord", "RuleVersion",
+    "ImportSummary", "LastAdminError", "QueryLog", "QueryNotFoundError", "QueryRecord", "RuleDraft", "RuleDraftError", "RuleDrafts", "RuleVersion",
     "RuleVersions", "SchemaTooNewError", "SessionStore", "StatusSummary", "Store", "StoreError", "User",
     "UserExistsError", "UserStore", "VersionNotFoundError", "VersionUnusableError", "default_url",
     "load_library", "make_engine",

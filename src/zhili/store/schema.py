@@ -223,6 +223,31 @@ rule_versions_table = Table(
     Column("user", String(64), nullable=True),
     Column("packs", JSONType, nullable=False),  # [{"id", "title", "sha256"}]
     Column("files", JSONType, nullable=False),  # {"01-classify/pack.json": text, …}: enough to restore
+    # why it was published, from which draft, who approved it, and whether it now serves
+    # ("product": published from a draft or restored — it serves; "folder": a record of the rules
+    # folder, which then serves itself)
+    Column("note", Text, nullable=False, server_default=""),
+    Column("origin", String(8), nullable=False, server_default="folder"),
+    Column("draft_id", Integer, nullable=True),
+    Column("approved_by", String(64), nullable=True),
+    Column("restored_from", Integer, nullable=True),
+)
+
+rule_drafts_table = Table(
+    "rule_drafts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("owner", String(64), nullable=False, index=True),
+    Column("status", String(16), nullable=False),  # editing / submitted / approved / published / discarded
+    Column("base_version", Integer, nullable=True),  # the published version it started from
+    Column("files", JSONType, nullable=False),       # {"01-classify/classify.json": text, …}
+    Column("note", Text, nullable=False, server_default=""),
+    Column("approved_by", String(64), nullable=True),
+    Column("created_at", When, nullable=False),
+    Column("updated_at", When, nullable=False),
+    Column("revision", Integer, nullable=False, server_default="1"),  # bumps on every save (stale-write check)
+    CheckConstraint("status IN ('editing', 'submitted', 'approved', 'published', 'discarded')",
+                    name="ck_rule_drafts_status"),
 )
 
 

@@ -12,6 +12,7 @@ from .favorites import FavoriteStore
 from .feedback import FeedbackStore
 from .ingest import IngestStore
 from .queries import QueryLog
+from .rule_drafts import RuleDrafts
 from .rule_versions import RuleVersions
 from .schema import make_engine
 from .sessions import SessionStore
@@ -38,6 +39,7 @@ class Store:
         self.rule_versions = RuleVersions(engine)
         self.assessments = AssessmentStore(engine)
         self.ingest = IngestStore(engine, self.cases)
+        self.rule_drafts = RuleDrafts(engine)
 
     @classmethod
     def open(cls, url: str | URL | None = None, *, seed: bool = True) -> "Store":
