@@ -140,7 +140,7 @@ def test_region_comes_from_the_filter_else_from_the_text(store: Store) -> None:
 def test_exports_have_every_item_a_bom_and_no_formulas(store: Store) -> None:
     from openpyxl import load_workbook
 
-    from zhili.web.pages.stats import EXPORT_HEADER, backlog_csv, backlog_xlsx
+    from zhili.usecases.stats import EXPORT_HEADER, backlog_csv, backlog_xlsx
 
     q = store.queries
     ids = [q.record(text, {}, _answer()) for text in ("=HYPERLINK(\"http://x\")小区加装电梯", "农村彩礼过高", "农村彩礼过高？")]
