@@ -15,6 +15,7 @@ _LITERAL = re.compile(r'"((?:[^"\\]|\\.)*)"')
 _REGEX_CHARS = re.compile(r"[.{}()|\[\]^$*+?\\]")
 _LAW = re.compile(r"《[^《》]{2,40}》")
 MAX_WORDS = 4
+MAX_SPAN = 8
 
 FACET_NAMES = {"domain": "领域", "level": "层级", "province": "地区", "leadership": "引领维度",
                "mechanism": "机制", "text": "案例文字", "case_id": "案例编号"}
@@ -36,7 +37,9 @@ def _found(test: str, value: Any) -> list[str]:
                 except re.error:
                     m = None
                 if m and m.group(0):
-                    hits.append(m.group(0))
+                    # the alternative that matched says more than the whole span (“广场舞…吵”)
+                    group = next((x for x in m.groups() if x), "") if m.groups() else ""
+                    hits.append(group if group else m.group(0)[:MAX_SPAN])
             elif lit in value:
                 hits.append(lit)
         elif isinstance(value, list) and lit in value:
@@ -86,8 +89,10 @@ def summarize(target: str, inputs: list[dict[str, Any]], outputs: dict[str, Any]
     if target == "domain_tags":
         return f"命中“{'、'.join(_list(outputs.get('domain')))}”分类规则{tail}"
     if target == "setting":
-        setting = outputs.get("setting") or "无法判断"
-        return f"城乡环境：{setting}{tail}"
+        setting = outputs.get("setting") or ""
+        if not setting:
+            return "城乡环境：无法判断"
+        return f"城乡环境：{setting}" + (f"（{why}）" if why else "")
     if target == "urgency_tags":
         return f"紧急情形“{outputs.get('flag')}”（{outputs.get('level') or '较急'}）{tail}"
     if target == "routing":
@@ -127,5 +132,5 @@ def summarize(target: str, inputs: list[dict[str, Any]], outputs: dict[str, Any]
         reason = outputs.get("reason") or description
         return f"{verb}{facet}为“{'、'.join(_list(outputs.get('values')))}”的案例" + (f"：{reason}" if reason else "")
     if target == "suggestions":
-        return f"四个引领建议{tail}"
+        return "四个引领可考虑的做法" + (f"（{description}）" if description else "")
     return description or "命中规则"
