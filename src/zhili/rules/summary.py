@@ -38,8 +38,9 @@ def _found(test: str, value: Any) -> list[str]:
                     m = None
                 if m and m.group(0):
                     # the alternative that matched says more than the whole span (“广场舞…吵”)
+                    whole = m.group(0)
                     group = next((x for x in m.groups() if x), "") if m.groups() else ""
-                    hits.append(group if group else m.group(0)[:MAX_SPAN])
+                    hits.append(whole if len(whole) <= MAX_SPAN else (group or whole[:MAX_SPAN]))
             elif lit in value:
                 hits.append(lit)
         elif isinstance(value, list) and lit in value:
