@@ -46,6 +46,7 @@ def test_search_shows_explained_results(browser, site, viewer_page):
     assert f"风险等级：{expected.risk.level}" in risk and expected.risk.procedures
     assert all(p in risk for p in expected.risk.procedures)
     assert "机制引领" in page.locator("[data-testid=suggestions]").inner_text()
+    page.click("[data-testid=rule-trace] summary")
     items = page.locator("[data-testid=rule-trace] [data-testid=trace-item]")
     assert items.count() == len(expected.rule_trace)
     assert [t["summary"] for t in expected.rule_trace][0] in items.first.inner_text()  # sentences, not keys
