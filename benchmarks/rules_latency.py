@@ -18,7 +18,11 @@ from pathlib import Path
 
 from zhili.rules import RuleSet, analyze, build_rule_input
 
-DEFAULT_QUERIES = Path(__file__).resolve().parents[2] / "shared" / "bench" / "gov-dev" / "queries.jsonl"
+_ROOT = Path(__file__).resolve().parents[1]
+# ../shared beside the checkout (a git worktree one level deeper finds it one more level up)
+DEFAULT_QUERIES = next((p / "shared" / "bench" / "gov-dev" / "queries.jsonl" for p in _ROOT.parents
+                        if (p / "shared" / "bench" / "gov-dev" / "queries.jsonl").is_file()),
+                       _ROOT.parent / "shared" / "bench" / "gov-dev" / "queries.jsonl")
 
 
 def main() -> None:

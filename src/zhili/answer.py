@@ -98,4 +98,7 @@ class Answer(BaseModel):
     routing: Routing | None = None
     risk: Risk | None = None
     suggestions: dict[str, list[str]] = Field(default_factory=dict)
-    rule_trace: list[dict[str, Any]] = Field(default_factory=list)
+    rule_trace: list[dict[str, Any]] = Field(default_factory=list, description=(
+        "命中的每一行规则，按执行顺序：pack、pack_id、table、target、row_id、description、"
+        "summary（一句中文说明，如“命中“养老服务”分类规则：文中出现“独居、高龄””、"
+        "“牵头：街道办事处（依据：《…》）”）、inputs（[{column, field, test, value}]）、outputs（原始键值）"))

@@ -21,6 +21,7 @@ import numpy as np
 from . import config
 from .answer import NO_FIT_MESSAGE, Answer, Match, MethodScore, Result, RuleEffect
 from .cases import LEADERSHIP, Case
+from .cases.model import DOMAINS
 from .explain import matched_terms
 from .retrieval.backend import Candidates, SearchBackend
 from .retrieval.condense import condense
@@ -271,10 +272,17 @@ class Engine:
         top = [(c.id, case_document(c, COVERAGE_FIELDS), " ".join([c.title, *c.mechanisms]))
                for c in (r.view.case(int(i)) for i in order[:TOPIC_TOP])]
         s = self.settings
+        weights = None
+        if outcome is not None:
+            # a domain no candidate case is tagged with (e.g. one the rules know before the library
+            # has cases for it) says nothing about whether the library holds a fitting case
+            listed = r.view.columns.domains[idx].any(axis=0) if len(idx) else np.zeros(len(DOMAINS), bool)
+            covered = {DOMAINS[j] for j in np.flatnonzero(listed)}
+            weights = {d: w for d, w in outcome.domain_weights.items() if d in covered}
         return self.judge.assess(
             raw=analysis.raw, text=analysis.text, lexicon_hits=analysis.lexicon_hits,
             sparse=r.sparse[idx], dense=dense, dense_median=median, top_cases=top,
-            domain_weights=outcome.domain_weights if outcome is not None else None,
+            domain_weights=weights,
             weights=s.fit_weights, neutral=s.fit_neutral,
             rule_rows=keyword_rows(outcome.trace) if outcome is not None else ())
 

@@ -46,7 +46,11 @@ def test_search_shows_explained_results(browser, site, viewer_page):
     assert f"风险等级：{expected.risk.level}" in risk and expected.risk.procedures
     assert all(p in risk for p in expected.risk.procedures)
     assert "机制引领" in page.locator("[data-testid=suggestions]").inner_text()
-    assert page.locator("[data-testid=rule-trace] tbody tr").count() == len(expected.rule_trace)
+    page.click("[data-testid=rule-trace] summary")
+    items = page.locator("[data-testid=rule-trace] [data-testid=trace-item]")
+    assert items.count() == len(expected.rule_trace)
+    assert [t["summary"] for t in expected.rule_trace][0] in items.first.inner_text()  # sentences, not keys
+    assert "weight=" not in page.locator("[data-testid=rule-trace]").inner_text()
     # the 四个引领 tab shows only cards of that dimension
     page.click("button.tab[data-tab=组织引领]")
     visible = [c for c in cards.all() if c.is_visible()]

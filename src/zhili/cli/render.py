@@ -95,7 +95,10 @@ def _render_rules(answer: Answer, console: Console) -> None:
     if answer.risk:
         rk = answer.risk
         style = {"高": "bold red", "中": "yellow"}.get(rk.get("level"), "green")
-        parts.append(Text(f"风险等级：{rk.get('level')}  必经程序：{'、'.join(rk.get('procedures') or []) or '—'}"
+        kind = rk.get("kind") or ""
+        steps = "处置步骤" if kind == "矛盾纠纷" else "必经程序"
+        parts.append(Text(f"风险等级：{rk.get('level')}{'（' + kind + '）' if kind else ''}  "
+                          f"{steps}：{'、'.join(rk.get('procedures') or []) or '—'}"
                           f"\n原因：{'；'.join(rk.get('reasons') or []) or '—'}", style=style))
     for dim, mechs in (answer.suggestions or {}).items():
         if mechs:

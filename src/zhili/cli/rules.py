@@ -139,17 +139,18 @@ def run(text: Annotated[str, typer.Argument(help="问题描述")], directory: An
               f"[bold]紧急程度[/bold]：{o.urgency}{'（' + '、'.join(o.urgency_flags) + '）' if o.urgency_flags else ''}")
     out.print(f"[bold]牵头[/bold]：{escape(o.routing.lead)}　[bold]配合[/bold]：{escape('、'.join(o.routing.supporting))}")
     out.print(f"[bold]依据[/bold]：{escape(o.routing.basis)}")
-    out.print(f"[bold]风险[/bold]：{o.risk.level}　[bold]必经程序[/bold]：{'、'.join(o.risk.procedures) or '—'}")
+    steps = "处置步骤" if o.risk.kind == "矛盾纠纷" else "必经程序"
+    out.print(f"[bold]风险[/bold]：{o.risk.level}{'（' + o.risk.kind + '）' if o.risk.kind else ''}　"
+              f"[bold]{steps}[/bold]：{'、'.join(o.risk.procedures) or '—'}")
     for reason in o.risk.reasons:
         out.print(f"  · {escape(reason)}")
     for dim, items in o.suggestions.items():
         out.print(f"[bold]{dim}[/bold]：{escape('、'.join(items))}")
-    trace = Table(title="命中的规则行")
-    for col in ("规则包", "表", "行", "说明", "输出"):
+    trace = Table(title="命中的规则行（--json 里有原始输入输出）")
+    for col in ("规则包", "表", "行", "说明"):
         trace.add_column(col, overflow="fold")
     for t in o.trace:
-        outputs = "；".join(f"{k}={v}" for k, v in t["outputs"].items() if v not in (None, "", []))
-        trace.add_row(t["pack"], t["table"], escape(t["row_id"]), escape(t["description"]), escape(outputs))
+        trace.add_row(t["pack"], t["table"], escape(t["row_id"]), escape(t.get("summary") or t["description"]))
     out.print(trace)
 
 

@@ -1,5 +1,5 @@
 """Expert rule packs (GoRules JDM decision tables run by zen-engine): classify a problem, route
-it to responsible actors (权责清单), assess decision risk (重大决策风险评估), steer case
+it to responsible actors (权责清单), assess risk (风险评估: 重大行政决策 or 矛盾纠纷), steer case
 matching and suggest mechanisms under the 四个引领 — every fired row traced.
 
     rules = RuleSet.load()                           # checked + compiled once; RuleCheckError if bad

@@ -8,8 +8,8 @@ One JSON object per line:
 
 `expect` keys (all optional; each is checked against the outcome of the whole rule set):
     domains_include, domains_exclude, primary_domain, setting, urgency, urgency_flags_include,
-    lead, lead_contains, supporting_include, basis_contains,
-    risk_level, procedures_include, procedures_exclude,
+    lead, lead_contains, supporting_include (an actor also matches “actor（remark）”), basis_contains,
+    risk_level, risk_kind (重大行政决策/矛盾纠纷/""), procedures_include, procedures_exclude,
     boosts_include [{facet, value, negative?}], filters_include [{facet, op?, values?}],
     suggestions_include {维度: [做法…]}, fired_include ["row_id" or "table/row_id"]
 `labels.domains` is the full correct domain set (first = main domain), used for accuracy.
@@ -18,6 +18,7 @@ One JSON object per line:
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from .schema import DOMAINS, Problem
 
 EXPECT_KEYS = {
     "domains_include", "domains_exclude", "primary_domain", "setting", "urgency",
-    "urgency_flags_include", "lead", "lead_contains", "supporting_include", "basis_contains",
+    "urgency_flags_include", "lead", "lead_contains", "supporting_include", "basis_contains", "risk_kind",
     "risk_level", "procedures_include", "procedures_exclude", "boosts_include",
     "filters_include", "suggestions_include", "fired_include",
 }
@@ -124,14 +125,15 @@ def check(outcome: RuleOutcome, expect: dict[str, Any]) -> list[str]:
         f.append(f"领域不应包含 {bad}（得到 {o.domains}）")
     for key, got in (("primary_domain", o.primary_domain), ("setting", o.setting),
                      ("urgency", o.urgency), ("lead", o.routing.lead),
-                     ("risk_level", o.risk.level)):
+                     ("risk_level", o.risk.level), ("risk_kind", o.risk.kind)):
         if key in expect and expect[key] != got:
             f.append(f"{key} 应为“{expect[key]}”，得到“{got}”")
     if m := _missing(o.urgency_flags, expect.get("urgency_flags_include", [])):
         f.append(f"紧急情形缺少 {m}（得到 {o.urgency_flags}）")
     if "lead_contains" in expect and expect["lead_contains"] not in o.routing.lead:
         f.append(f"牵头单位应包含“{expect['lead_contains']}”，得到“{o.routing.lead}”")
-    if m := _missing(o.routing.supporting, expect.get("supporting_include", [])):
+    have = [*o.routing.supporting, *(re.split(r"[（(]", a, maxsplit=1)[0] for a in o.routing.supporting)]
+    if m := _missing(have, expect.get("supporting_include", [])):  # “公安派出所” = “公安派出所（…）”
         f.append(f"配合单位缺少 {m}（得到 {o.routing.supporting}）")
     if "basis_contains" in expect and expect["basis_contains"] not in o.routing.basis:
         f.append(f"依据应提到“{expect['basis_contains']}”")

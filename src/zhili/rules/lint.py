@@ -18,7 +18,7 @@ import zen
 from .graph import Table, get_path, parse_tables
 from .inputs import build_rule_input
 from .schema import (COLLECT_TARGETS, DOMAINS, FACETS, FILTER_OPS, FIRST_FIELDS, HIT_POLICIES,
-                     KNOWN_FIELDS, LEADERSHIP, LEVELS, NODE_TYPES, RISK_LEVELS, SETTINGS,
+                     KNOWN_FIELDS, LEADERSHIP, LEVELS, NODE_TYPES, RISK_KINDS, RISK_LEVELS, SETTINGS,
                      URGENCY_LEVELS, Problem)
 
 _PLAIN_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[^.\s]+)*$")
@@ -102,7 +102,7 @@ VALUE_CHECKS: dict[str, dict[str, Callable[[Any], str | None]]] = {
     "urgency_tags": {"flag": _text, "level": _one_of(URGENCY_LEVELS)},
     "support_tags": {"actors": _str_or_list(), "reason": _any_text},
     "risk_factors": {"factor": _text, "level": _one_of(RISK_LEVELS), "procedures": _str_list,
-                     "reason": _text},
+                     "reason": _text, "kind": _one_of(RISK_KINDS, empty_ok=True)},
     "boosts": {"facet": _one_of(FACETS), "value": _str_or_list(), "weight": _number,
                "reason": _any_text},
     "filters": {"facet": _one_of(FACETS), "op": _one_of(FILTER_OPS), "values": _str_or_list(),

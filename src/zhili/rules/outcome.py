@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from .schema import DIMENSION_FIELDS, DOMAINS, LEADERSHIP, PROCEDURES, RISK_LEVELS, URGENCY_LEVELS
+from .schema import (DIMENSION_FIELDS, DOMAINS, LEADERSHIP, PROCEDURES, RISK_KINDS, RISK_LEVELS,
+                     URGENCY_LEVELS)
 
 DEFAULT_PARAMS: dict[str, Any] = {
     "min_domain_weight": 0.5,  # a domain needs at least this much summed row weight
@@ -25,15 +27,18 @@ class _Item(BaseModel):
 
 
 class Routing(_Item):
-    lead: str = ""
-    supporting: list[str] = Field(default_factory=list)
-    basis: str = ""
+    lead: str = Field("", description="牵头单位")
+    supporting: list[str] = Field(default_factory=list, description="配合单位")
+    basis: str = Field("", description="依据（法律法规、文件）")
 
 
 class Risk(_Item):
-    level: str = "低"
-    procedures: list[str] = Field(default_factory=list)
-    reasons: list[str] = Field(default_factory=list)
+    level: str = Field("低", description="风险等级：低/中/高（命中风险因素中的最高一级）")
+    kind: str = Field("", description=(
+        "风险类别：\"重大行政决策\"（征收拆迁、邻避设施、重大项目、价格调整等公共决策，按《重大行政决策程序暂行条例》"
+        "履行程序）、\"矛盾纠纷\"（当事人之间的纠纷，理由中列出群体性、极端、涉稳等激化信号）、\"\"（两者都不是）"))
+    procedures: list[str] = Field(default_factory=list, description="须履行的程序（法定五项在前）")
+    reasons: list[str] = Field(default_factory=list, description="每个风险因素的等级和理由")
 
 
 class Boost(_Item):
@@ -92,6 +97,12 @@ def _add_unique(target: list[str], items: Any) -> None:
     for x in _listify(items):
         if isinstance(x, str) and x and x not in target:
             target.append(x)
+
+
+def _actor_key(name: str) -> str:
+    """An actor without its parenthetical remark, to tell “公安派出所” and “公安派出所（社区民警）” apart
+    from two different bodies."""
+    return re.split(r"[（(]", name, maxsplit=1)[0].strip()
 
 
 def _num(v: Any, default: float = 0.0) -> float:
@@ -180,7 +191,7 @@ class Accumulator:
 
     def risk(self) -> Risk:
         if not self.factors:
-            return Risk(level="低", procedures=[], reasons=[])
+            return Risk(level="低", kind="", procedures=[], reasons=[])
         levels = [f.get("level") for f in self.factors if f.get("level") in RISK_LEVELS]
         level = max(levels, key=RISK_LEVELS.index) if levels else "低"
         procs: list[str] = []
@@ -192,13 +203,17 @@ class Accumulator:
             text = f"{f.get('factor')}（{f.get('level')}）：{f.get('reason')}"
             if text not in reasons:
                 reasons.append(text)
-        return Risk(level=level, procedures=procs, reasons=reasons)
+        kinds = {f.get("kind") for f in self.factors}
+        kind = next((k for k in RISK_KINDS if k in kinds), "")  # a public decision outranks a dispute
+        return Risk(level=level, kind=kind, procedures=procs, reasons=reasons)
 
     def routing_now(self) -> Routing:
         supporting = list(self.routing.supporting)
+        taken = {_actor_key(a) for a in [self.routing.lead, *supporting]}
         for a in self.extra_support:
-            if a not in supporting and a != self.routing.lead:
+            if _actor_key(a) not in taken:  # “公安派出所” is already there as “公安派出所（社区民警）”
                 supporting.append(a)
+                taken.add(_actor_key(a))
         return Routing(lead=self.routing.lead, supporting=supporting, basis=self.routing.basis)
 
     def context(self) -> dict[str, Any]:

@@ -8,7 +8,7 @@ collect tables (输出路径 = target, or target.anything to keep several tables
     domain_tags    {domain, weight}                       问题分类：领域标签
     urgency_tags   {flag, level}                          问题分类：紧急情形
     support_tags   {actors, reason}                       权责清单：补充配合单位
-    risk_factors   {factor, level, procedures, reason}    重大决策风险评估
+    risk_factors   {factor, level, procedures, reason[, kind]}   风险评估（kind: 重大行政决策/矛盾纠纷/空）
     boosts         {facet, value, weight, reason}         匹配引导：加分/降分
     filters        {facet, op, values, reason}            匹配引导：硬性筛选
     suggestions    {political, organizational, capability, mechanism}   四个引领
@@ -33,6 +33,9 @@ URGENCY_LEVELS = ("一般", "较急", "紧急")
 RISK_LEVELS = ("低", "中", "高")
 # 《重大行政决策程序暂行条例》(2019) 的五项法定程序，按条例顺序；其他程序名排在其后。
 PROCEDURES = ("公众参与", "专家论证", "风险评估", "合法性审查", "集体讨论决定")
+# A risk factor's kind (optional column `kind`): a public decision under that 条例, or a dispute
+# between parties whose escalation signals (群体性、极端、涉稳) are the risk. In priority order.
+RISK_KINDS = ("重大行政决策", "矛盾纠纷")
 # Case facets a boost/filter can name; must match what zhili.engine knows how to test on a case
 # (domain/leadership exact, level exact, province = province or city, mechanism and text contain).
 FILTER_OPS = ("in", "not_in")
@@ -53,6 +56,8 @@ COLLECT_TARGETS: dict[str, tuple[str, ...]] = {
     "filters": ("facet", "op", "values", "reason"),
     "suggestions": tuple(DIMENSION_FIELDS),
 }
+# Output fields a collect table may add to its target's required ones.
+OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {"risk_factors": ("kind",)}
 FIRST_FIELDS: dict[str, tuple[str, ...]] = {
     "setting": ("setting",),
     "routing": ("routing.lead", "routing.supporting", "routing.basis"),
@@ -68,7 +73,7 @@ KNOWN_FIELDS = INPUT_FIELDS + DERIVED_FIELDS
 __all__ = [
     "COLLECT_TARGETS", "DERIVED_FIELDS", "DIMENSION_FIELDS", "DOMAINS", "FACETS", "FILTER_OPS",
     "FIRST_FIELDS", "HIT_POLICIES", "INPUT_FIELDS", "KNOWN_FIELDS", "LEADERSHIP", "LEVELS",
-    "NODE_TYPES", "PROCEDURES", "Problem", "RISK_LEVELS", "RuleCheckError", "SETTINGS",
+    "NODE_TYPES", "OPTIONAL_FIELDS", "PROCEDURES", "RISK_KINDS", "Problem", "RISK_LEVELS", "RuleCheckError", "SETTINGS",
     "URGENCY_LEVELS",
 ]
 

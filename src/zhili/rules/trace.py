@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .graph import Table, get_path
+from .summary import summarize
 
 MAX_TEXT = 60
 MAX_ITEMS = 12
@@ -27,8 +28,9 @@ def entries_for_pack(pack_id: str, pack_title: str, tables: dict[str, Table],
                      response: dict[str, Any], context: dict[str, Any]) -> list[dict[str, Any]]:
     """One entry per fired row, in execution order.
 
-    Entry: {pack, pack_id, table, target, row_id, description, inputs: [{column, field, test,
-    value}], outputs: {field: value}}. `inputs` lists only the non-empty conditions of the row.
+    Entry: {pack, pack_id, table, target, row_id, description, summary, inputs: [{column, field,
+    test, value}], outputs: {field: value}}. `inputs` lists only the non-empty conditions of the
+    row; `summary` is the same in one Chinese sentence (see zhili.rules.summary).
     """
     trace = response.get("trace") or {}
     nodes = sorted((t for t in trace.values() if isinstance(t, dict) and t.get("id") in tables),
@@ -54,7 +56,7 @@ def entries_for_pack(pack_id: str, pack_title: str, tables: dict[str, Table],
                 if isinstance(cell, str) and cell.strip():
                     value = get_path(node_in, col.field) if col.field else None
                     inputs.append({"column": col.name or col.field, "field": col.field,
-                                   "test": cell, "value": short(value)})
+                                   "test": cell, "value": value})
             if table.hit_policy == "collect":
                 item = collected[k] if k < len(collected) else {}
                 outputs = {c.field: get_path(item, c.field) for c in table.outputs if c.field}
@@ -64,6 +66,7 @@ def entries_for_pack(pack_id: str, pack_title: str, tables: dict[str, Table],
             out.append({
                 "pack": pack_title, "pack_id": pack_id, "table": table.label,
                 "target": table.target, "row_id": row.id, "description": row.description,
-                "inputs": inputs, "outputs": outputs,
+                "summary": summarize(table.target, inputs, outputs, row.description),
+                "inputs": [{**i, "value": short(i["value"])} for i in inputs], "outputs": outputs,
             })
     return out
