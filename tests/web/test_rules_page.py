@@ -54,6 +54,9 @@ def test_edit_lint_try_publish_and_roll_back(browser, site, editor_page):
     assert "has-error" in page.locator('[data-cell="0:in_focus"]').get_attribute("class")
     _cell(page, 0, "in_focus").fill('contains($, "油烟")')
     page.wait_for_selector('[data-cell="0:in_focus"]:not(.has-error)')
+    # narrowed in the second column on the same field (且出现), so the bundled example 烧烤-油烟噪音
+    # (油烟 → 城管, no 睡不着) still passes and publishing is allowed
+    _cell(page, 0, "in_and").fill('contains($, "睡不着")')
     _cell(page, 0, "out_lead").fill(f'"{LEAD}"')
     _cell(page, 0, "out_supporting").fill('["生态环境部门"]')
     _cell(page, 0, "out_basis").fill('"测试用依据"')

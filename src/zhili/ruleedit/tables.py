@@ -17,6 +17,7 @@ from ..rules.schema import COLLECT_TARGETS, FIRST_FIELDS, Problem
 
 MAX_ROWS = 5000
 MAX_CELL = 20_000
+ROW_HEADERS = ("编号", "说明")  # _id and _description, before the columns in the grid and in Excel
 
 TARGET_LABELS = {
     "domain_tags": "问题分类：领域标签", "urgency_tags": "问题分类：紧急情形", "support_tags": "权责清单：补充配合单位",
@@ -65,15 +66,43 @@ def graph_of(files: dict[str, str], pack: str) -> tuple[str, dict[str, Any]]:
     return rel, graph
 
 
-def _columns(cols: list[Any]) -> list[dict[str, str]]:
-    return [{"id": c.id, "name": c.name or c.field or c.id, "field": c.field} for c in cols]
+def column_headers(cols: list[Any], reserved: tuple[str, ...] = ROW_HEADERS) -> list[str]:
+    """The header of each column (name, else field, else id), unique within its table.
+
+    A table may hold several columns on the same field (问题主体 / 且出现 / 排除 all read
+    focus_text), and columns without a name would all be called by that field: such headers get
+    the column id appended, so the grid and the Excel sheet always name one column, and an import
+    maps each header back to exactly that column id. `reserved` are headers taken already
+    (编号, 说明)."""
+    def get(c: Any, key: str) -> str:
+        value = c.get(key) if isinstance(c, dict) else getattr(c, key, "")
+        return value if isinstance(value, str) else ""
+
+    bases = [get(c, "name") or get(c, "field") or get(c, "id") for c in cols]
+    used, out = set(reserved), []
+    for c, base in zip(cols, bases):
+        label = base
+        if label in used or bases.count(base) > 1:
+            label = f"{base}（{get(c, 'id')}）"
+        n = 2
+        while label in used:
+            label, n = f"{base}（{get(c, 'id')}-{n}）", n + 1
+        used.add(label)
+        out.append(label)
+    return out
+
+
+def _columns(cols: list[Any], headers: list[str]) -> list[dict[str, str]]:
+    return [{"id": c.id, "name": h, "field": c.field} for c, h in zip(cols, headers)]
 
 
 def table_view(t: Table) -> dict[str, Any]:
+    headers = column_headers(t.inputs + t.outputs)
     return {"id": t.node_id, "label": t.label, "hit_policy": t.hit_policy,
             "hit_label": HIT_LABELS.get(t.hit_policy, t.hit_policy), "output_path": t.output_path,
             "target": t.target, "target_label": TARGET_LABELS.get(t.target, ""),
-            "inputs": _columns(t.inputs), "outputs": _columns(t.outputs),
+            "inputs": _columns(t.inputs, headers[:len(t.inputs)]),
+            "outputs": _columns(t.outputs, headers[len(t.inputs):]),
             "rows": [{"_id": r.id, "_description": r.description,
                       "cells": {c.id: r.cells.get(c.id, "") if isinstance(r.cells.get(c.id, ""), str) else
                                 json.dumps(r.cells.get(c.id), ensure_ascii=False)
@@ -138,6 +167,40 @@ def dump_graph(graph: dict[str, Any]) -> str:
     return json.dumps(graph, ensure_ascii=False, indent=2) + "\n"
 
 
+def keep_stored_shape(rows: list[dict[str, Any]], stored: Any) -> list[dict[str, Any]]:
+    """`rows` (keys _id, _description, then column ids in column order), each written in the shape
+    of the stored row with the same _id: its keys in their stored order, a non-text value kept when
+    its text is unchanged, a key the stored row did not have left out while empty, a key of no
+    current column kept. Values always come from `rows`.
+
+    A column added later (且出现/排除, kind) sits at the end of the stored rows' keys; without
+    this an unchanged table would be rewritten with every row's keys reordered, and an edit of
+    one cell would show up as a change of the whole file. Rows without a unique stored _id (new,
+    renamed) keep the column order."""
+    olds = [r for r in stored if isinstance(r, dict)] if isinstance(stored, list) else []
+    ids = [r.get("_id") for r in olds]
+    by_id = {r["_id"]: r for r in olds if isinstance(r.get("_id"), str) and r["_id"] and ids.count(r["_id"]) == 1}
+    out = []
+    for new in rows:
+        old = by_id.get(new.get("_id"))
+        if old is None:
+            out.append(new)
+            continue
+        merged: dict[str, Any] = {}
+        for key, value in old.items():
+            if key not in new:
+                merged[key] = value  # no column reads it (lint says so); dropping it is not ours to do
+            elif not isinstance(value, str) and json.dumps(value, ensure_ascii=False) == new[key]:
+                merged[key] = value
+            else:
+                merged[key] = new[key]
+        for key, value in new.items():
+            if key not in merged and (value != "" or key == "_id"):
+                merged[key] = value
+        out.append(merged)
+    return out
+
+
 def apply_rows(files: dict[str, str], pack: str, table: str, rows: Any) -> dict[str, str]:
     """`files` with one table's rows replaced by `rows` ([{_id, _description, cells: {col id: text}}])."""
     rel, graph = graph_of(files, pack)
@@ -145,7 +208,7 @@ def apply_rows(files: dict[str, str], pack: str, table: str, rows: Any) -> dict[
     content = node.setdefault("content", {})
     col_ids = [c.get("id") for c in (content.get("inputs") or []) + (content.get("outputs") or [])
                if isinstance(c, dict)]
-    content["rules"] = _clean_rows(rows, col_ids)
+    content["rules"] = keep_stored_shape(_clean_rows(rows, col_ids), content.get("rules"))
     return {**files, rel: dump_graph(graph)}
 
 
@@ -161,11 +224,11 @@ def _place(problem: Problem, t: Table) -> dict[str, Any]:
     if problem.row:
         rows = [r.index for r in t.rows if (r.id or f"#{r.index + 1}") == problem.row]
     column = "_id" if problem.row and not problem.cell and "_id" in problem.message else ""
-    if problem.cell:
-        for c in t.inputs + t.outputs:
-            if problem.cell in (c.name, c.field, c.id):
-                column = c.id
-                break
+    ids = [c.id for c in t.inputs + t.outputs]
+    if problem.column in ids:
+        column = problem.column  # the linter names the column by id: never guessed from a field
+    elif problem.cell:
+        column = next((c.id for c in t.inputs + t.outputs if problem.cell in (c.name, c.id)), "")
     return {**problem.to_dict(), "rows": rows, "column": column}
 
 

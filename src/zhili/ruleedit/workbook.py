@@ -2,9 +2,13 @@
 
 Drools' spreadsheet decision tables are the precedent; the JDM JSON stays the stored format.
 An exported workbook holds, besides the visible sheets, a hidden sheet `_zhili` with what a
-person never edits in a spreadsheet — each pack's manifest, the graph without its rows (nodes,
-edges, columns), the example file — so an import rebuilds complete packs. A sheet's header row
-(编号, 说明, then the column names in Chinese) is matched by name, so columns may be moved.
+person never edits in a spreadsheet — each pack's manifest, the graph (nodes, edges, columns,
+and the rows as exported), the example file — so an import rebuilds complete packs. A sheet's
+header row (编号, 说明, then the column names in Chinese) is matched by name, so columns may be
+moved; headers are unique per sheet (`column_headers`), so each one is exactly one column id even
+when several columns read the same field. The rows' values come only from the visible sheets; the
+exported rows only give each unchanged row its stored shape (key order), so an unchanged workbook
+imports as the very same files and an edited cell changes that one line.
 
 Importing never applies anything itself: it returns the files and every problem located by
 sheet, row, column and reason (the same linter as `zhili rules check`); the caller stores the
@@ -26,14 +30,15 @@ from ..cases.xlsx_guard import zip_problem
 from ..rules.graph import parse_tables
 from ..rules.schema import RuleCheckError
 from .files import load_files
-from .tables import HIT_LABELS, TARGET_LABELS, EditError, dump_graph, graph_of, lint_files, manifest, pack_ids
+from .tables import (HIT_LABELS, ROW_HEADERS, TARGET_LABELS, EditError, column_headers, dump_graph, graph_of,
+                     keep_stored_shape, lint_files, manifest, pack_ids)
 
 META_SHEET = "_zhili"
 GUIDE_SHEET = "说明"
 FORMAT = "zhili-rules-xlsx"
 FORMAT_VERSION = 1
 CHUNK = 30_000  # characters per cell (Excel holds 32 767)
-ID_HEADER, DESC_HEADER = "编号", "说明"
+ID_HEADER, DESC_HEADER = ROW_HEADERS
 MAX_BYTES = 20 * 2**20
 INPUT_FILL, OUTPUT_FILL, HEAD_FILL = "DDEBF7", "E2EFDA", "F2F2F2"
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
@@ -126,24 +131,21 @@ def export_workbook(files: dict[str, str], pack: str | None = None) -> bytes:
         m = manifest(files, p)
         rel, graph = graph_of(files, p)
         tables = parse_tables(graph)
-        skeleton = json.loads(json.dumps(graph))
-        for node in skeleton.get("nodes") or []:
-            if isinstance(node, dict) and node.get("type") == "decisionTableNode":
-                node.setdefault("content", {})["rules"] = []
         for path in sorted(k for k in files if k.startswith(p + "/")):
-            text = dump_graph(skeleton) if path == rel else files[path]
+            text = files[path]
             for k in range(0, max(len(text), 1), CHUNK):
                 meta.append(["file", path, k // CHUNK, text[k:k + CHUNK]])
         for t in tables:
             name = _sheet_name(str(m.get("title", p)), t.label, used)
             meta.append(["sheet", name, p, t.node_id])
             ws = wb.create_sheet(name)
+            heads = column_headers(t.inputs + t.outputs)
             cols = [(ID_HEADER, "", HEAD_FILL, "规则行的编号（同一张表内不能重复），命中时显示在规则轨迹中"),
                     (DESC_HEADER, "", HEAD_FILL, "这一行规则的说明")]
-            cols += [(c.name or c.field or c.id, c.id, INPUT_FILL, f"条件列（读取 {c.field or '表达式'}）：写判断条件，留空表示不限")
-                     for c in t.inputs]
-            cols += [(c.name or c.field or c.id, c.id, OUTPUT_FILL, f"结果列（写出 {c.field}）：命中时输出的值，文字要加英文双引号")
-                     for c in t.outputs]
+            cols += [(h, c.id, INPUT_FILL, f"条件列（读取 {c.field or '表达式'}）：写判断条件，留空表示不限")
+                     for c, h in zip(t.inputs, heads)]
+            cols += [(h, c.id, OUTPUT_FILL, f"结果列（写出 {c.field}）：命中时输出的值，文字要加英文双引号")
+                     for c, h in zip(t.outputs, heads[len(t.inputs):])]
             for i, (header, _cid, fill, note) in enumerate(cols):
                 cell = ws.cell(row=1, column=i + 1, value=_text(header))
                 cell.font, cell.fill = bold, PatternFill("solid", fgColor=fill)
@@ -160,8 +162,7 @@ def export_workbook(files: dict[str, str], pack: str | None = None) -> bytes:
             ws.freeze_panes = "C2"
             listing.append([name, f"{p} {m.get('title', '')}", t.label, HIT_LABELS.get(t.hit_policy, t.hit_policy),
                             TARGET_LABELS.get(t.target, t.output_path),
-                            "条件：" + "、".join(c.name or c.field for c in t.inputs) + "；结果："
-                            + "、".join(c.name or c.field for c in t.outputs)])
+                            "条件：" + "、".join(heads[:len(t.inputs)]) + "；结果：" + "、".join(heads[len(t.inputs):])])
     _write_guide(guide, listing, bold, wrap)
     wb.move_sheet(meta, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(META_SHEET))
     out = io.BytesIO()
@@ -297,7 +298,7 @@ def _import(wb: Any, base: dict[str, str]) -> ImportResult:
         content = node.setdefault("content", {})
         cols = [c for c in (content.get("inputs") or []) + (content.get("outputs") or []) if isinstance(c, dict)]
         rows, where, head = _read_sheet(wb[name], name, cols, problems)
-        content["rules"] = rows
+        content["rules"] = keep_stored_shape(rows, content.get("rules") or _base_rows(base, p, node_id))
         origin[(p, node_id)], headers[(p, node_id)], sheet_of[(p, node_id)] = where, head, name
     for extra in wb.sheetnames:
         if extra not in sheets and extra not in (META_SHEET, GUIDE_SHEET):
@@ -312,11 +313,23 @@ def _import(wb: Any, base: dict[str, str]) -> ImportResult:
     return ImportResult(dict(sorted(merged.items())), problems, packs)
 
 
+def _base_rows(base: dict[str, str], pack: str, node_id: str) -> list[Any]:
+    """The rows `base` holds for a table: the stored shape for a workbook exported before the
+    hidden sheet kept its rows."""
+    try:
+        graph = graph_of(base, pack)[1]
+    except EditError:
+        return []
+    node = next((n for n in graph.get("nodes") or [] if isinstance(n, dict) and n.get("id") == node_id), None)
+    rules = (node.get("content") or {}).get("rules") if isinstance(node, dict) else None
+    return rules if isinstance(rules, list) else []
+
+
 def _read_sheet(ws: Any, name: str, cols: list[dict[str, Any]], problems: list[CellProblem]
                 ) -> tuple[list[dict[str, str]], list[int], dict[str, tuple[str, str]]]:
     by_name: dict[str, str] = {ID_HEADER: "_id", DESC_HEADER: "_description"}
-    for c in cols:
-        by_name.setdefault(str(c.get("name") or c.get("field") or c.get("id")), str(c.get("id")))
+    for c, h in zip(cols, column_headers(cols)):
+        by_name[h] = str(c.get("id"))  # headers are unique: each is one column id, never a field
     it = ws.iter_rows(values_only=True)
     header = next(it, None) or ()
     place: dict[int, str] = {}

@@ -9,6 +9,7 @@ vocabularies the code relies on (33 domains, 低/中/高, facets …).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any, Callable
@@ -176,8 +177,8 @@ def lint_graph(graph: dict[str, Any], file: str) -> list[Problem]:
 
 
 def _lint_table(table: Table, file: str, sample: dict[str, Any]) -> list[Problem]:
-    P = lambda msg, row="", cell="", severity="error": Problem(  # noqa: E731
-        file, msg, node=table.label, row=row, cell=cell, severity=severity)
+    P = lambda msg, row="", cell="", severity="error", column="": Problem(  # noqa: E731
+        file, msg, node=table.label, row=row, cell=cell, severity=severity, column=column)
     out: list[Problem] = []
     content = table.raw
     if table.hit_policy not in HIT_POLICIES:
@@ -193,7 +194,7 @@ def _lint_table(table: Table, file: str, sample: dict[str, Any]) -> list[Problem
         out.append(P("列 id 为空或重复"))
     for c in table.outputs:
         if not c.field:
-            out.append(P("输出列没有填写字段名", cell=c.name or c.id))
+            out.append(P("输出列没有填写字段名", cell=c.name or c.id, column=c.id))
 
     # contract: what the table writes
     target = table.target
@@ -226,11 +227,11 @@ def _lint_table(table: Table, file: str, sample: dict[str, Any]) -> list[Problem
         if _PLAIN_FIELD.match(c.field):
             if c.field.split(".")[0] not in KNOWN_FIELDS:
                 out.append(P(f"输入字段“{c.field}”不在规则输入中（可用：{'、'.join(KNOWN_FIELDS)}）",
-                             cell=c.name or c.id))
+                             cell=c.name or c.id, column=c.id))
         else:
             resp = zen.validate_expression(c.field)
             if resp:
-                out.append(P(f"输入列表达式无法解析：{_validation_message(resp)}", cell=c.name or c.id))
+                out.append(P(f"输入列表达式无法解析：{_validation_message(resp)}", cell=c.name or c.id, column=c.id))
 
     # rows and cells
     seen: set[str] = set()
@@ -262,6 +263,7 @@ def _lint_table(table: Table, file: str, sample: dict[str, Any]) -> list[Problem
 def _lint_input_cell(P: Callable[..., Problem], rid: str, c: Any, cell: Any,
                      sample: dict[str, Any]) -> list[Problem]:
     label = c.name or c.field or c.id
+    P = functools.partial(P, column=c.id)  # by id: several columns may read the same field
     if not isinstance(cell, str):
         return [P("单元格应为文字", row=rid, cell=label)]
     if not cell.strip():
@@ -309,6 +311,7 @@ def _mixes_and_or(cell: str) -> bool:
 def _lint_output_cell(P: Callable[..., Problem], out: list[Problem], rid: str, c: Any, cell: Any,
                       sample: dict[str, Any]) -> tuple[bool, Any]:
     label = c.name or c.field or c.id
+    P = functools.partial(P, column=c.id)
     if not isinstance(cell, str):
         out.append(P("单元格应为文字", row=rid, cell=label))
         return False, None
@@ -335,6 +338,7 @@ def _check_values(P: Callable[..., Problem], rid: str, table: Table,
     out: list[Problem] = []
     checks = VALUE_CHECKS.get(target, {})
     prefix = f"{table.output_path}." if table.output_path and table.hit_policy == "first" else ""
+    column = {c.field: c.id for c in table.outputs}  # the column that wrote each output field
     for fld, value in values.items():
         check = checks.get(prefix + fld) or checks.get(fld)
         if check is None:
@@ -342,11 +346,11 @@ def _check_values(P: Callable[..., Problem], rid: str, table: Table,
         if value is None:
             if target in ("domain_tags", "risk_factors", "boosts", "filters", "urgency_tags") \
                     or prefix + fld == "routing.lead":
-                out.append(P("输出为空：该字段必须填写", row=rid, cell=fld))
+                out.append(P("输出为空：该字段必须填写", row=rid, cell=fld, column=column.get(fld, "")))
             continue
         msg = check(value)
         if msg:
-            out.append(P(msg, row=rid, cell=fld))
+            out.append(P(msg, row=rid, cell=fld, column=column.get(fld, "")))
     if target in ("boosts", "filters"):
         facet = values.get("facet")
         allowed = FACET_VALUES.get(facet) if isinstance(facet, str) else None
@@ -355,6 +359,7 @@ def _check_values(P: Callable[..., Problem], rid: str, table: Table,
             items = raw if isinstance(raw, list) else [raw]
             bad = [x for x in items if isinstance(x, str) and x and x not in allowed]
             if bad:
-                out.append(P(f"{facet} 的取值“{'、'.join(bad)}”不在词表内", row=rid,
-                             cell="value" if target == "boosts" else "values"))
+                fld = "value" if target == "boosts" else "values"
+                out.append(P(f"{facet} 的取值“{'、'.join(bad)}”不在词表内", row=rid, cell=fld,
+                             column=column.get(fld, "")))
     return out

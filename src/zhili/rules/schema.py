@@ -88,6 +88,8 @@ class Problem:
     row: str = ""
     cell: str = ""
     severity: str = "error"  # "error" blocks loading; "warning" is reported only
+    column: str = ""  # the column's id: unambiguous where `cell` (a name or field) is not, e.g. two
+    #                   columns reading the same field (问题主体 / 且出现 / 排除 on focus_text)
 
     def location(self) -> str:
         parts = [self.file]
@@ -105,7 +107,7 @@ class Problem:
 
     def to_dict(self) -> dict[str, str]:
         return {"file": self.file, "node": self.node, "row": self.row, "cell": self.cell,
-                "severity": self.severity, "message": self.message}
+                "column": self.column, "severity": self.severity, "message": self.message}
 
 
 class RuleCheckError(ValueError):
