@@ -20,7 +20,8 @@ UNIQUE = "鹊桥议事茶话会化解晾衣杆纠纷"
 
 def _case(cid: str, title: str = UNIQUE) -> Case:
     return Case(id=cid, title=title, province="浙江", level="村社区", problem=title,
-                practice=f"{title}：建立议事会，逐户协商。", domains=["议事协商"])
+                practice=f"{title}：建立议事会，逐户协商。", domains=["议事协商"],
+                source={"publisher": "测试用来源", "title": title})
 
 
 @pytest.fixture

@@ -64,7 +64,8 @@ def new_case(title: str, **extra: object) -> dict:
     """A valid case with a unique id; `title` should hold words no bundled case has."""
     return {"id": f"t-{uuid.uuid4().hex[:12]}", "title": title, "province": "浙江", "level": "村社区",
             "year": 2024, "problem": title, "practice": f"{title}：建立议事会，逐户协商。",
-            "domains": ["议事协商"], "leadership": ["机制引领"], "mechanisms": ["议事会"], **extra}
+            "domains": ["议事协商"], "leadership": ["机制引领"], "mechanisms": ["议事会"],
+            "source": {"publisher": "测试用来源", "title": f"{title}（测试）"}, **extra}
 
 
 def error_of(resp, status: int, field: str | None = None, code: str | None = None) -> dict:

@@ -194,3 +194,31 @@ def test_replace_is_for_admins_and_dry_run_counts_removals(api: Api) -> None:
     dry = _import(api, "one.jsonl", one, role="admin", mode="replace", dry_run="true")
     assert dry.status_code == 200 and dry.json()["summary"]["removed"] == before
     assert api.service.store.cases.count() == before
+
+
+def test_sources_are_checked_the_same_way_over_http(api: Api) -> None:
+    """Bad link, bad date and a case that cannot be published: the importer's rows and words;
+    a single case published without a problem or a named source: 422 naming the field."""
+    before = (api.service.store.cases.count(), api.service.store.cases.revision())
+    url = new_case("来源校验甲", source={"publisher": "某报", "title": "t", "url": "not-a-url"})
+    date = new_case("来源校验乙", source={"publisher": "某报", "title": "t", "date": "2024/13/45"})
+    bare = {"id": "bare-http", "title": "只有标题"}
+    err = error_of(_import(api, "cases.jsonl", _jsonl(url, date, bare)), 422, "file", "invalid_file")
+    assert [(r["row"], r["field"]) for r in err["rows"]] == [
+        (1, "source.url"), (2, "source.date"), (3, "problem"), (3, "source.publisher")]
+    assert err["rows"][0]["reason"] == "来源链接必须以 http:// 或 https:// 开头，收到“not-a-url”"
+    assert (api.service.store.cases.count(), api.service.store.cases.revision()) == before
+    # as drafts the bare case is fine; publishing it is refused with the same words
+    assert _import(api, "drafts.jsonl", _jsonl(bare), status="draft").status_code == 200
+    resp = api.client.post(f"{CASES}/bare-http/publish", headers=api.auth("editor"))
+    err = error_of(resp, 422, "problem", "incomplete_case")
+    assert "发布前须填写“问题”或“做法”（至少一项）" in err["message"]
+    resp = api.client.post(CASES, params={"status": "published"}, json={"id": "bare-2", "title": "只有标题"},
+                           headers=api.auth("admin"))
+    error_of(resp, 422, "problem", "incomplete_case")
+    created = api.client.post(CASES, json=new_case("来源展示"), headers=api.auth("editor"))
+    assert created.status_code == 201 and created.json()["source"]["trust"] == "转载（待核实）"
+    claimed = new_case("来源自称官方", source={"publisher": "某网", "title": "t", "url": "http://x-news.example.com/1",
+                                         "trust": "官方发布"})
+    err = error_of(api.client.post(CASES, json=claimed, headers=api.auth("editor")), 422)
+    assert "高于发布者名单给出的“转载（待核实）”" in err["message"]

@@ -37,7 +37,7 @@ def _ids(app: Api, *names: str) -> list[str]:
 def _case(cid: str, title: str) -> dict:
     return {"id": cid, "title": title, "province": "浙江", "level": "村社区", "year": 2024,
             "problem": f"{title}，多次调解无果", "practice": f"{title}：建立议事会，逐户协商",
-            "domains": ["议事协商"]}
+            "domains": ["议事协商"], "source": {"publisher": "测试用来源", "title": title}}
 
 
 def _search_works(app: Api, case_ids: list[str]) -> None:

@@ -65,9 +65,12 @@ def test_every_case_with_place_practice_outcomes_and_source(answer: Answer, brie
         assert r.practice[:30] in body
         for o in r.outcomes[:3]:
             assert (o.text or o.metric) in body
-        assert r.source.title.strip()[:20] in body
-        if r.source.url:
+        assert r.source.title.strip()[:20] in body and r.source.publisher in body
+        assert f"可信度：{r.source.trust}" in body
+        if r.source.link:  # 官方发布 / 主流媒体: the link is given
             assert r.source.url in links and r.source.url in body
+        elif r.source.url:  # a repost's (mirror) URL is never given as the source
+            assert r.source.url not in links and r.source.url not in body
     appendix = _texts(doc)[_texts(doc).index(SOURCES_TITLE) + 1:]
     assert [p.split("]")[0] for p in appendix] == [f"[{i}" for i in range(1, 6)]
     assert all(f"（{r.case_id}）" in p for p, r in zip(appendix, answer.results))
@@ -278,7 +281,9 @@ def test_answer_without_rules_and_without_results(plain_answer: Answer, empty_an
 
 
 def test_hostile_text_title_and_links(answer: Answer) -> None:
-    bad_source = Source(title="假来源", url="javascript:alert(1)", date="")
+    # an unsafe URL as an older build may have stored it (the model now refuses it on input)
+    bad_source = Source.model_construct(publisher="人民网", title="假来源", url="javascript:alert(1)", date="",
+                                        trust="主流媒体")
     results = [answer.results[0].model_copy(update={"source": bad_source, "title": "标题\x00\x0b\x1f尾"})]
     query = "诉求\x00\x07\x1b内容 电话13912345678 手机137\x0b1234\x005678"
     hostile = answer.model_copy(update={"query": query, "results": results})

@@ -30,7 +30,7 @@ HOSTILE = [
 def _hostile_cases() -> list[Case]:
     return [
         Case(id=f"h-{i}", title=text, problem=text, mechanisms=[text.replace("；", "")],
-             source=Source(title=text, url="=1+1", date="-"))
+             source=Source(publisher="=1+1", title=text, url="https://example.org/?q=1+1", date=""))
         for i, text in enumerate(HOSTILE)
     ]
 

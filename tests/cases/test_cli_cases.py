@@ -30,7 +30,7 @@ def test_validate_good_file_exits_zero_with_count() -> None:
 def test_validate_bad_file_lists_rows_and_exits_one(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text("编号,标题,层级,年份\na,好,省,2020\nb,坏,乡,明年\na,重复,,\n", encoding="utf-8")
-    result = _run("validate", path)
+    result = _run("validate", path, "--draft")  # as drafts: problem/practice and source not required
     assert result.exit_code == 1
     lines = result.output.splitlines()
     assert f"{path}：3 处错误" in lines
@@ -70,7 +70,8 @@ def test_import_with_errors_changes_nothing(zhili_home: Path, tmp_path: Path, bu
 
 def test_import_upsert_then_replace(zhili_home: Path, tmp_path: Path, bundled_cases: list[Case]) -> None:
     edited = [bundled_cases[0].model_copy(update={"title": "新标题"}), *bundled_cases[1:3],
-              Case(id="new-1", title="新增案例", domains=["停车治理"])]
+              Case(id="new-1", title="新增案例", domains=["停车治理"], problem="停车难",
+                   source={"publisher": "某区人民政府网站", "title": "新增案例的出处"})]
     path = write_cases(edited, tmp_path / "edit.xlsx")
     result = _run("import", path)
     assert result.exit_code == 0, result.output
@@ -103,11 +104,14 @@ def test_stats_json_and_table(zhili_home: Path) -> None:
     data = json.loads(result.output)
     assert data["total"] == 223
     assert sum(data["by_level"].values()) == 223
-    assert data["without_source_url"] == 26  # case-0001…0026 come from the source article
+    # case-0001…0026 come from the source article (print); case-0030's only link was a search page
+    assert data["without_source_url"] == 27
+    assert data["by_trust"] == {"转载（待核实）": 138, "主流媒体": 64, "官方发布": 21}
     assert data["year_min"] <= data["year_max"]
     assert set(data["by_leadership"]) <= {"政治引领", "组织引领", "能力引领", "机制引领"}
     table = _run("stats")
-    assert table.exit_code == 0 and "层级分布" in table.output and "缺少来源链接 26" in table.output
+    assert table.exit_code == 0 and "层级分布" in table.output and "缺少来源链接 27" in table.output
+    assert "来源可信度分布" in table.output
 
 
 def test_stats_of_a_file(tmp_path: Path, bundled_cases: list[Case]) -> None:

@@ -106,7 +106,8 @@ def test_import_then_recommend_sees_new_case(runner, tmp_path: Path):
     f = tmp_path / "new.jsonl"
     f.write_text(json.dumps({"id": "case-9100", "title": "测试镇“彩虹驿站”服务快递员",
                              "problem": "快递员午间没有歇脚点。", "practice": "利用党群服务站设彩虹驿站。",
-                             "domains": ["就业与新就业群体"]}, ensure_ascii=False) + "\n", encoding="utf-8")
+                             "domains": ["就业与新就业群体"], "source": {"publisher": "测试用来源", "title": "彩虹驿站"}},
+                            ensure_ascii=False) + "\n", encoding="utf-8")
     assert runner.invoke(app, ["cases", "import", str(f)]).exit_code == 0
     ans = run_json(runner, "彩虹驿站", "--top", "1")
     assert ans["results"][0]["case_id"] == "case-9100"

@@ -174,7 +174,8 @@ def test_cli_import_names_the_account_in_the_audit_log(zhili_home: Path, tmp_pat
     from zhili.store import Store
 
     src = tmp_path / "one.jsonl"
-    src.write_text('{"id": "cli-1", "title": "命令行导入"}\n', encoding="utf-8")
+    src.write_text('{"id": "cli-1", "title": "命令行导入", "problem": "问题", "source": {"title": "出处"}}\n',
+                   encoding="utf-8")
     result = CliRunner().invoke(app, ["import", str(src)])
     assert result.exit_code == 0, result.output
     with Store.open() as store:

@@ -21,7 +21,8 @@ def _engine_current(site) -> bool:
 
 
 def _draft(site, cid: str, title: str, **fields: object) -> Case:
-    case = Case(id=cid, title=title, problem=fields.pop("problem", "村里的问题"), **fields)
+    case = Case(id=cid, title=title, problem=fields.pop("problem", "村里的问题"),
+                source=fields.pop("source", {"publisher": "测试用来源", "title": title}), **fields)
     site.service.store.cases.create(case, "editor1", status="draft")
     return case
 
@@ -191,7 +192,8 @@ def test_bulk_publish_and_withdraw_ask_first(site, editor_page):
     store = site.service.store
     for i in (1, 2, 3):
         _draft(site, f"web-bulk-{i}", f"蓝莓合作社直播带货第{i}例", province="吉林")
-    store.cases.create(Case(id="web-bulk-0", title="已发布的蓝莓案例"), "editor1", status="published")
+    store.cases.create(Case(id="web-bulk-0", title="已发布的蓝莓案例", problem="p", source={"title": "t"}), "editor1",
+                       status="published")
     page.goto(f"{site.url}/admin/cases?q=web-bulk")
     assert page.inner_text("[data-selected-count]") == "勾选案例后可批量操作"
     page.click("[data-testid=bulk-publish]")  # nothing picked: the page says so, nothing is sent

@@ -108,6 +108,17 @@ def test_create_draft_publish_and_unpublish(site, editor_page):
     page.click("[data-testid=save]")
     assert page.inner_text("[data-testid=done]") == "已保存为草稿。"
     assert site.service.store.cases.get_record("web-new-1").status == "draft"
+    page.click("[data-testid=publish]")  # no source yet: refused, saying what is missing
+    assert "发布前须填写来源的发布单位或标题（至少一项）" in page.content()
+    assert site.service.store.cases.get_record("web-new-1").status == "draft"
+    page.goto(f"{site.url}/admin/cases/web-new-1/edit")
+    page.fill("input[name=source_publisher]", "某区人民政府网站")
+    page.fill("input[name=source_url]", "not-a-url")
+    page.click("[data-testid=save]")  # the same words as the importer
+    assert "来源链接必须以 http:// 或 https:// 开头，收到“not-a-url”" in page.content()
+    page.fill("input[name=source_url]", "https://www.example.gov.cn/1.html")
+    page.click("[data-testid=save]")
+    assert site.service.store.cases.get("web-new-1").source.trust == "官方发布"
     page.click("[data-testid=publish]")
     page.locator("[data-testid=unpublish]").wait_for()
     assert page.inner_text("[data-testid=done]") == "已发布。"
@@ -118,7 +129,7 @@ def test_create_draft_publish_and_unpublish(site, editor_page):
     assert page.inner_text("[data-testid=done]") == "已撤回为草稿。"
     assert site.service.store.cases.get_record("web-new-1").status == "draft"
     actions = [e.action for e in site.service.store.audit.history("web-new-1")]
-    assert actions[0] == "create" and len(actions) == 3
+    assert actions[0] == "create" and len(actions) == 4
 
 
 def test_editors_see_feedback_counts_on_a_case(site, editor_page):

@@ -76,8 +76,8 @@ def test_an_editors_restore_of_a_published_case_waits_for_review(app):
 def test_admins_may_restore_and_publish_in_one_step(app):
     client, service = app
     cases = service.store.cases
-    cases.create(Case(id="rv-1", title="第一版"), "ed-a", status="draft")
-    cases.update(Case(id="rv-1", title="第二版"), "ed-a")
+    cases.create(Case(id="rv-1", title="第一版", problem="p", source={"title": "t"}), "ed-a", status="draft")
+    cases.update(Case(id="rv-1", title="第二版", problem="p", source={"title": "t"}), "ed-a")
     first = service.store.audit.history("rv-1")[0]
     token = _login(client, "boss")
     page = client.get(f"/admin/cases/rv-1/restore/{first.id}").text
@@ -91,15 +91,19 @@ def test_admins_may_restore_and_publish_in_one_step(app):
 def test_bulk_publish_leaves_an_editors_own_drafts_for_review(app):
     client, service = app
     cases = service.store.cases
-    cases.create(Case(id="rv-own", title="自己写的草稿"), "ed-a", status="draft")
-    cases.create(Case(id="rv-other", title="别人写的草稿"), "ed-b", status="draft")
+    cases.create(Case(id="rv-own", title="自己写的草稿", problem="p", source={"title": "t"}), "ed-a", status="draft")
+    cases.create(Case(id="rv-other", title="别人写的草稿", problem="p", source={"title": "t"}), "ed-b", status="draft")
+    cases.create(Case(id="rv-bare", title="只有标题的草稿"), "ed-b", status="draft")
     token = _login(client, "ed-a")
-    page = client.get("/admin/cases/confirm", params={"action": "publish", "ids": ["rv-own", "rv-other"]}).text
+    ids = ["rv-own", "rv-other", "rv-bare"]
+    page = client.get("/admin/cases/confirm", params={"action": "publish", "ids": ids}).text
     assert "需由其他编辑或管理员发布" in page and "确认发布（1 个案例）" in page
+    assert "不能发布：发布前须填写“问题”或“做法”（至少一项）" in page  # an incomplete draft is left out
     done = client.post("/admin/cases/confirm", data={"csrf_token": token, "action": "publish",
-                                                      "ids": ["rv-own", "rv-other"], "back": "/admin/cases?page=1"})
+                                                      "ids": ids, "back": "/admin/cases?page=1"})
     assert "已发布 1 个案例。" in done.text and "1 个因开启发布审核需由其他编辑或管理员发布" in done.text
     assert (cases.get_record("rv-own").status, cases.get_record("rv-other").status) == ("draft", "published")
+    assert cases.get_record("rv-bare").status == "draft"
 
 
 def test_confirmation_needs_csrf_and_a_known_action(app):
@@ -136,7 +140,7 @@ def _form(case: Case, token: str) -> dict[str, object]:
             "domains": [d for d in DOMAINS if d in case.domains],  # checkboxes: in the form's order
             "leadership": [d for d in LEADERSHIP if d in case.leadership], "mechanisms": format_list(case.mechanisms),
             "actors": format_list(case.actors), "source_title": case.source.title, "source_url": case.source.url,
-            "source_date": case.source.date,
+            "source_date": case.source.date, "source_publisher": case.source.publisher, "source_trust": "",
             "outcome_metric": [o.metric for o in case.outcomes] + ["", ""],
             "outcome_value": [format_value(o.value) for o in case.outcomes] + ["", ""],
             "outcome_unit": [o.unit for o in case.outcomes] + ["", ""],

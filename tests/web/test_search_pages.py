@@ -95,7 +95,12 @@ def test_case_detail_with_similar_cases(site, viewer_page):
     detail = page.locator("[data-testid=case-detail]")
     assert detail.locator("h1").inner_text() == title
     assert "问题" in detail.inner_text() and "做法" in detail.inner_text()
-    assert page.locator("[data-testid=source] a").get_attribute("href").startswith("http")
+    source, case = page.locator("[data-testid=source]"), site.service.store.cases.get(case_id)
+    assert case.source.publisher in source.inner_text() and case.source.trust in source.inner_text()
+    if case.source.link:  # 官方发布 / 主流媒体
+        assert source.locator("a").get_attribute("href") == case.source.url
+    else:  # 转载（待核实）: never the source link, and said so
+        assert source.locator("a").count() == 0 and "待核实" in source.inner_text()
     similar = page.locator("[data-testid=similar] a")
     assert similar.count() == 5
     assert f"/cases/{case_id}" not in [a.get_attribute("href") for a in similar.all()]

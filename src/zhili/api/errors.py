@@ -114,11 +114,21 @@ async def _empty_library(request: Request, exc: Exception) -> Any:
         503, message, None, "empty_library", "The case library has no published cases")
 
 
+async def _incomplete_case(request: Request, exc: Exception) -> Any:
+    """Publishing a case without problem/practice or a named source: 422 naming the field."""
+    message = str(exc)
+    field = getattr(exc, "field", None) or None
+    return _page(request, 422, message) or error_response(
+        422, message, field, "incomplete_case", "The case lacks what a published case must have")
+
+
 def install(app: FastAPI) -> None:
     """Register the JSON error handlers on `app`."""
     from ..engine import EmptyLibraryError
+    from ..store.errors import CaseIncompleteError
 
     app.add_exception_handler(EmptyLibraryError, _empty_library)
+    app.add_exception_handler(CaseIncompleteError, _incomplete_case)
     app.add_exception_handler(RequestValidationError, _validation_handler)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_handler)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _server_error)

@@ -153,7 +153,7 @@ class CaseEntry:
     actors: str
     leadership: str
     source_title: str
-    source_label: str  # 来源标题（日期）, as printed
+    source_label: str  # 发布单位《来源标题》，日期；可信度：…, as printed
     source_url: str  # '' when not a safe http(s) link
     source_text: str  # URL as printed (also for unsafe ones)
     source_date: str
@@ -203,10 +203,12 @@ def _meta(r: Result) -> str:
     return f"编号 {r.case_id}｜{place}｜{r.level or '层级不详'}｜{year}"
 
 
-def _source_label(title: str, date: str) -> str:
-    """'标题（2025-07-30）'; the date only when the title does not already carry it."""
-    title = title.strip() or "来源未注明"
-    return f"{title}（{date}）" if date and date not in title else title
+def _source_label(title: str, date: str, publisher: str = "", trust: str = "") -> str:
+    """'人民网四川频道《标题》，2025-07-30；可信度：主流媒体': publisher, title, date and trust level —
+    what a leader needs to weigh the case (`sources.citation`)."""
+    from ..cases.sources import citation
+
+    return citation(publisher, title, date, trust)
 
 
 def excerpt(text: str, limit: int) -> str:
@@ -233,9 +235,9 @@ def _case(n: int, r: Result) -> CaseEntry:
         actors=clean("、".join(r.actors)),
         leadership=clean("、".join(r.leadership)),
         source_title=clean(src.title),
-        source_label=clean(_source_label(src.title, src.date)),
-        source_url=safe_url(clean(src.url)),
-        source_text=clean(src.url),
+        source_label=clean(_source_label(src.title, src.date, src.publisher, src.trust)),
+        source_url=safe_url(clean(src.link)),  # a repost's (mirror) URL is never given as the link
+        source_text=clean(src.link),
         source_date=clean(src.date),
     )
 

@@ -31,6 +31,8 @@ FIELD_LABELS: dict[str, str] = {
     "source_title": "来源标题",
     "source_url": "来源链接",
     "source_date": "来源日期",
+    "source_publisher": "来源单位",
+    "source_trust": "来源可信度",
     "text": "正文",
     "metric": "指标",
     "value": "数值",

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from . import tabular
 from .errors import CaseFileError, RowError, validation_messages
-from .model import DOMAINS, LEADERSHIP, LEVELS, Case, Outcome, Source, case_from_record
+from .model import DOMAINS, LEADERSHIP, LEVELS, Case, Outcome, Source, case_from_record, publish_problems
 from .xlsx_guard import zip_problem
 
 log = logging.getLogger(__name__)
@@ -64,8 +64,9 @@ def detect_format(path: Path, fmt: str | None = None) -> str:
 class _Collector:
     """Gathers row errors and valid cases; checks duplicates and the error cap."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, publish: bool = False) -> None:
         self.file = str(path)
+        self.publish = publish  # the cases will be published: each must be complete enough
         self.errors: list[RowError] = []
         self.cases: list[Case] = []
         self._first_row: dict[str, int] = {}
@@ -98,6 +99,12 @@ class _Collector:
             first = self._first_row.setdefault(key.strip(), row)
             if first != row:
                 self.error(row, "id", f"编号“{key}”重复（第 {first} 行已出现）")
+                return
+        if case is not None and self.publish:
+            missing = publish_problems(case)
+            for field, reason in missing:
+                self.error(row, field, reason)
+            if missing:
                 return
         if case is not None and not problems:
             self.cases.append(case)
@@ -249,8 +256,9 @@ class _LineDecoder:
         return text
 
 
-def _read_jsonl(path: Path, progress: Progress | None, max_bytes: int, max_rows: int) -> list[Case]:
-    out = _Collector(path)
+def _read_jsonl(path: Path, progress: Progress | None, max_bytes: int, max_rows: int,
+                publish: bool = False) -> list[Case]:
+    out = _Collector(path, publish)
     decode = _LineDecoder()
     rows = 0
     lineno = 0
@@ -308,9 +316,9 @@ def _jsonl_line(case: Case) -> str:
 # ---- tabular (CSV, xlsx) ----------------------------------------------------------------------
 
 def _read_rows(path: Path, rows: Iterable[list[Any]], max_rows: int,
-               tick: Callable[[int], None] | None = None) -> list[Case]:
+               tick: Callable[[int], None] | None = None, publish: bool = False) -> list[Case]:
     """Shared by CSV and xlsx: row 1 is the header, every later row one case."""
-    out = _Collector(path)
+    out = _Collector(path, publish)
     header: tabular.Header | None = None
     for rowno, cells in enumerate(rows, start=1):
         if tick and rowno % 200 == 0:
@@ -349,7 +357,8 @@ def sniff_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def _read_csv(path: Path, progress: Progress | None, max_bytes: int, max_rows: int) -> list[Case]:
+def _read_csv(path: Path, progress: Progress | None, max_bytes: int, max_rows: int,
+              publish: bool = False) -> list[Case]:
     text = decode_text(path, _read_bytes(path, max_bytes))
     total = len(text)
     consumed = 0
@@ -363,7 +372,7 @@ def _read_csv(path: Path, progress: Progress | None, max_bytes: int, max_rows: i
     tick = (lambda _row: progress(consumed, total)) if progress else None
     try:
         reader = csv.reader(lines(), delimiter=sniff_delimiter(text), strict=False)
-        cases = _read_rows(path, reader, max_rows, tick)
+        cases = _read_rows(path, reader, max_rows, tick, publish)
     except csv.Error as exc:
         raise _file_error(path, f"CSV 格式错误：{exc}") from None
     if progress:
@@ -371,7 +380,8 @@ def _read_csv(path: Path, progress: Progress | None, max_bytes: int, max_rows: i
     return cases
 
 
-def _read_xlsx(path: Path, progress: Progress | None, max_bytes: int, max_rows: int) -> list[Case]:
+def _read_xlsx(path: Path, progress: Progress | None, max_bytes: int, max_rows: int,
+               publish: bool = False) -> list[Case]:
     if _file_size(path, max_bytes) == 0:
         raise _file_error(path, "文件为空")
     if not zipfile.is_zipfile(path):
@@ -392,7 +402,7 @@ def _read_xlsx(path: Path, progress: Progress | None, max_bytes: int, max_rows: 
         total = max((ws.max_row or 0), 1)
         tick = (lambda row: progress(min(row, total), total)) if progress else None
         rows = (list(r) for r in ws.iter_rows(values_only=True))
-        cases = _read_rows(path, rows, max_rows, tick)
+        cases = _read_rows(path, rows, max_rows, tick, publish)
         if progress:
             progress(total, total)
         return cases
@@ -401,15 +411,16 @@ def _read_xlsx(path: Path, progress: Progress | None, max_bytes: int, max_rows: 
 
 
 def read_cases(path: str | os.PathLike[str], fmt: str | None = None, *, progress: Progress | None = None,
-               max_bytes: int = MAX_BYTES, max_rows: int = MAX_ROWS) -> list[Case]:
+               max_bytes: int = MAX_BYTES, max_rows: int = MAX_ROWS, publish: bool = False) -> list[Case]:
     """Read and validate a whole case file; raises CaseFileError listing every bad row.
 
     fmt: "jsonl" | "csv" | "xlsx", else taken from the suffix (.jsonl, .jsonl.gz, .csv, .xlsx).
+    publish: the cases are to be published, so each must also pass `publish_problems`.
     """
     p = Path(path)
     kind = detect_format(p, fmt)
     reader = {"jsonl": _read_jsonl, "csv": _read_csv, "xlsx": _read_xlsx}[kind]
-    return reader(p, progress, max_bytes, max_rows)
+    return reader(p, progress, max_bytes, max_rows, publish)
 
 
 # ---- writing ----------------------------------------------------------------------------------
@@ -527,7 +538,10 @@ def _write_guide(wb: Any, bold: Any, *, example: bool = False, next_id: str = ""
         ("领域", tabular.LIST_HINT + "，可选：" + "、".join(DOMAINS)),
         ("引领维度", tabular.LIST_HINT + "，可选：" + "、".join(LEADERSHIP)),
         ("机制、主体", tabular.LIST_HINT + "。"),
-        ("来源", "来源标题、来源链接、来源日期（如 2025-05-21）三列。"),
+        ("来源", "来源单位（首发的网站或报刊，如 人民网四川频道）、来源标题、来源链接（http:// 或 https:// 开头）、"
+                 "来源日期（2025-05-21，只知年月可写 2025-05）、来源可信度五列。可信度可留空，由系统按发布者名单填写："
+                 "官方发布 / 主流媒体 / 转载（待核实）；只能比名单给出的低，不能高。发布的案例须有问题或做法，"
+                 "并有来源单位或来源标题。"),
         ("公式", "以 = + - @ 开头的内容导出时前面加了单引号，防止被当作公式执行；导入时会自动去掉。"),
     ]
     header = [WriteOnlyCell(ws, value="栏目"), WriteOnlyCell(ws, value="填写方法")]
@@ -552,7 +566,8 @@ EXAMPLE_CASE = Case(
               Outcome(metric="居民满意率", value=95, unit="%", text="")],
     domains=["加装电梯", "议事协商"], leadership=["机制引领"], mechanisms=["楼道议事会", "费用分摊"],
     actors=["社区党组织", "居民", "物业"],
-    source=Source(title="（示例）请填写真实出处", url="https://example.org/", date="2024-05-01"))
+    source=Source(publisher="（示例）某区人民政府网站", title="（示例）请填写真实出处", url="https://example.org/",
+                  date="2024-05-01"))
 
 
 def is_example(case: Case) -> bool:

@@ -12,8 +12,9 @@ import json
 import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from . import sources
 from .clean import char_problem, finite_problem
 
 LEVELS = ("全国", "省", "市", "区县", "乡镇街道", "村社区")
@@ -24,8 +25,9 @@ DOMAINS = (
     "垃圾分类", "乡村振兴", "村级事务", "移风易俗", "社会治安", "应急管理", "公共卫生",
     "数字治理", "党员教育管理", "干部队伍建设", "基层减负", "议事协商", "志愿服务", "社区服务",
     "跨区域协同", "楼宇与园区", "流动人口", "平安建设", "民生实事", "基层党组织建设", "社会救助",
-    "城市管理与执法",
+    "城市管理与执法",  # noise, cooking fumes, night stalls, street vending, illegal building, dogs
 )
+"""Append only: index columns are laid out in this order (retrieval.columns pads older indexes)."""
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$")
 MAX_TEXT = 200_000  # one field; LeCaRD documents reach ~60k characters
 MULTILINE_FIELDS = ("problem", "practice")  # and an outcome's `text`
@@ -61,12 +63,62 @@ class Outcome(BaseModel):
 
 
 class Source(BaseModel):
-    """Where the case was published."""
+    """Where the case was first published (publisher, title, URL, date) and its trust level:
+    官方发布 / 主流媒体 / 转载（待核实）; a repost's URL is never shown as the source link."""
 
-    model_config = ConfigDict(extra="forbid")
-    title: str = ""
-    url: str = ""
+    # `trust` is filled from the publisher list when left empty; a stated level may be lower than
+    # the list's, never higher. Rows read back from the database (`STORED`) are taken as they are:
+    # what an older build let in must stay readable (`zhili cases audit` lists it).
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    publisher: str = Field(default="", max_length=200)
+    title: str = Field(default="", max_length=500)
+    url: str = Field(default="", max_length=2000)
     date: str = ""
+    trust: str = ""
+
+    @field_validator("url")
+    @classmethod
+    def _url_ok(cls, v: str, info: ValidationInfo) -> str:
+        problem = None if _stored(info) else sources.url_problem(v)
+        if problem:
+            raise ValueError(problem)
+        return v
+
+    @field_validator("date")
+    @classmethod
+    def _date_ok(cls, v: str, info: ValidationInfo) -> str:
+        problem = None if _stored(info) else sources.date_problem(v)
+        if problem:
+            raise ValueError(problem)
+        return v
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _trust_from_list(cls, data: Any, handler: Any, info: ValidationInfo) -> "Source":
+        """Fill or check the trust level of new input. An existing Source passed on (a stored case's
+        into an answer's Result) is taken as it is: pydantic runs model validators even on
+        instances, and a row stored under an older publisher list must never break an answer."""
+        if isinstance(data, cls):
+            return data
+        source = handler(data)
+        if not _stored(info):
+            problem = sources.trust_problem(source.trust, source.url, source.publisher)
+            if problem:
+                raise ValueError(problem)
+        if not source.trust and (source.url or source.publisher or source.title):
+            source.trust = sources.trust_of(source.url, source.publisher)
+        return source
+
+    @property
+    def link(self) -> str:
+        """The URL pages and briefs may show as the source link ('' for a repost)."""
+        return sources.shown_link(self.url, self.trust)
+
+    @property
+    def cited(self) -> str:
+        """One line for a 来源清单: 发布单位《标题》，日期；可信度：…"""
+        return sources.citation(self.publisher, self.title, self.date, self.trust)
 
 
 class Case(BaseModel):
@@ -186,3 +238,15 @@ def case_from_record(record: dict[str, Any]) -> Case:
     if isinstance(record.get("id"), int):
         record = {**record, "id": str(record["id"])}
     return Case.model_validate(record)
+
+
+def publish_problems(case: Case) -> list[tuple[str, str]]:
+    """(field, Chinese reason) for what a case lacks before it may be published (matched and
+    cited): a title (the model requires it), a problem or a practice, and a source naming its
+    publisher or title. Drafts may lack them; every publishing path checks this."""
+    problems: list[tuple[str, str]] = []
+    if not (case.problem.strip() or case.practice.strip()):
+        problems.append(("problem", sources.MSG_NEED_CONTENT))
+    if not (case.source.publisher.strip() or case.source.title.strip()):
+        problems.append(("source.publisher", sources.MSG_NEED_SOURCE))
+    return problems

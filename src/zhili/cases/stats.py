@@ -17,7 +17,7 @@ def _ranked(counter: Counter[str]) -> dict[str, int]:
 
 
 def library_stats(cases: Iterable[Case]) -> dict[str, Any]:
-    """Counts by level, province, domain and leadership; year range; cases lacking a source URL."""
+    """Counts by level, province, domain, leadership and source trust; year range; cases lacking a source URL."""
     items = list(cases)
     years = [c.year for c in items if c.year is not None]
     return {
@@ -26,6 +26,7 @@ def library_stats(cases: Iterable[Case]) -> dict[str, Any]:
         "by_province": _ranked(Counter(c.province or UNSET for c in items)),
         "by_domain": _ranked(Counter(d for c in items for d in c.domains)),
         "by_leadership": _ranked(Counter(d for c in items for d in c.leadership)),
+        "by_trust": _ranked(Counter(c.source.trust or UNSET for c in items)),
         "year_min": min(years) if years else None,
         "year_max": max(years) if years else None,
         "without_year": sum(1 for c in items if c.year is None),

@@ -6,7 +6,8 @@ Shared by CSV and xlsx so both behave the same for an Excel user:
   ， , ； ; and line breaks; `LIST_HINT` says so, the same words on every form and in the template);
 - outcomes one per line as `指标|数值|单位|说明` (a line without "|" is a plain 说明);
   cells that this form could not carry exactly are written as a JSON array instead;
-- source as three columns 来源标题/来源链接/来源日期;
+- source as five columns 来源单位/来源标题/来源链接/来源日期/来源可信度 (older files have the
+  middle three only);
 - text cells that a spreadsheet would run as a formula (= + - @ tab CR) get a leading
   apostrophe on export (OWASP CSV-injection advice); the reader removes it again.
 """
@@ -38,17 +39,25 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("leadership", "引领维度"),
     ("mechanisms", "机制"),
     ("actors", "主体"),
+    ("source_publisher", "来源单位"),
     ("source_title", "来源标题"),
     ("source_url", "来源链接"),
     ("source_date", "来源日期"),
+    ("source_trust", "来源可信度"),
 )
 LIST_FIELDS = ("domains", "leadership", "mechanisms", "actors")
-SOURCE_FIELDS = {"source_title": "title", "source_url": "url", "source_date": "date"}
+SOURCE_FIELDS = {"source_publisher": "publisher", "source_title": "title", "source_url": "url",
+                 "source_date": "date", "source_trust": "trust"}
+"""Files written before 来源单位/来源可信度 existed lack those columns and still import (the
+trust is then filled from the publisher list)."""
 _EXTRA_ALIASES = {
     "text": "text", "正文": "text", "文本": "text",
     "案例编号": "id", "做法名称": "title", "名称": "title",
     "省": "province", "市": "city", "区/县": "district", "区": "district", "县": "district",
     "source.title": "source_title", "source.url": "source_url", "source.date": "source_date",
+    "source.publisher": "source_publisher", "source.trust": "source_trust",
+    "发布单位": "source_publisher", "来源发布单位": "source_publisher", "发布者": "source_publisher",
+    "可信度": "source_trust",
     "来源": "source_title", "链接": "source_url", "网址": "source_url", "日期": "source_date",
 }
 ALIASES: dict[str, str] = {

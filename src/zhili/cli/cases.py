@@ -52,9 +52,9 @@ def _reading(console: Console, path: Path) -> Iterator[ProgressFn]:
         yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
-def _load(path: Path, console: Console) -> list[Case]:
+def _load(path: Path, console: Console, publish: bool = False) -> list[Case]:
     with _reading(console, path) as progress:
-        return read_cases(path, progress=progress)
+        return read_cases(path, progress=progress, publish=publish)
 
 
 def _print_errors(console: Console, exc: CaseFileError) -> None:
@@ -76,10 +76,11 @@ def _print_errors(console: Console, exc: CaseFileError) -> None:
         console.print(f"……另有 {len(exc.errors) - SHOW_ERRORS} 处错误未列出")
 
 
-def _load_or_exit(file: Path, console: Console, failure: str) -> list:
-    """Read and validate `file`; on errors list them all, print `failure` and exit 1."""
+def _load_or_exit(file: Path, console: Console, failure: str, publish: bool = True) -> list:
+    """Read and validate `file` (as cases to publish, unless `publish` is False); on errors list
+    them all, print `failure` and exit 1."""
     try:
-        return _load(file, console)
+        return _load(file, console, publish)
     except CaseFileError as exc:
         _print_errors(console, exc)
         console.print(failure)
@@ -94,10 +95,11 @@ def _open_store() -> "CaseStore":
 
 
 @app.command()
-def validate(file: Path = typer.Argument(..., help="案例文件：.jsonl / .jsonl.gz / .csv / .xlsx")) -> None:
-    """校验案例文件，列出所有出错的行；有错误时退出码为 1。"""
+def validate(file: Path = typer.Argument(..., help="案例文件：.jsonl / .jsonl.gz / .csv / .xlsx"),
+             draft: bool = typer.Option(False, "--draft", help="按草稿校验：不要求发布所需的问题/做法与来源")) -> None:
+    """校验案例文件，列出所有出错的行；有错误时退出码为 1。默认按“导入并发布”的要求校验。"""
     console = _out()
-    cases = _load_or_exit(file, console, "[red]✗ 校验未通过[/]")
+    cases = _load_or_exit(file, console, "[red]✗ 校验未通过[/]", publish=not draft)
     console.print(f"[green]✓ 文件有效[/]：共 {len(cases)} 个案例")
 
 
@@ -213,7 +215,7 @@ def stats(
     as_json: bool = typer.Option(False, "--json", help="输出 JSON（便于脚本处理）"),
     file: Optional[Path] = typer.Option(None, "--file", help="统计一个案例文件，而不是案例库"),
 ) -> None:
-    """案例库统计：层级、省份、领域、引领维度分布，年份范围，缺少来源链接的案例。"""
+    """案例库统计：层级、省份、领域、引领维度、来源可信度分布，年份范围，缺少来源链接的案例。"""
     console = _out()
     try:
         if file is not None:
@@ -236,6 +238,48 @@ def stats(
     console.print(f"[bold]案例总数[/] {total}　年份 {years}（未填年份 {data['without_year']}）")
     console.print(f"缺少来源链接 {data['without_source_url']}　未标领域 {data['without_domain']}")
     console.print(_count_table("层级分布", data["by_level"], total))
+    console.print(_count_table("来源可信度分布", data["by_trust"], total))
     console.print(_count_table("引领维度分布", data["by_leadership"], total))
     console.print(_count_table("领域分布", data["by_domain"], total))
     console.print(_count_table("省份分布", data["by_province"], total))
+
+
+@app.command()
+def audit(
+    as_json: bool = typer.Option(False, "--json", help="输出 JSON（便于脚本处理）"),
+    file: Optional[Path] = typer.Option(None, "--file", help="检查一个案例文件，而不是案例库"),
+    no_duplicates: bool = typer.Option(False, "--no-duplicates", help="不做疑似重复检查"),
+) -> None:
+    """列出来源或内容有问题的案例：无来源、仅有转载来源、缺日期、无成效数据、疑似重复等。
+
+    “问题”须修正（有来源问题时退出码为 1）；“待核实”“提示”列出供编辑逐条处理。"""
+    from ..cases.audit import ERROR, audit_cases
+
+    console = _out()
+    try:
+        if file is not None:
+            cases = _load(file, console)
+        else:
+            with _open_store() as store:
+                cases = store.all()
+    except CaseFileError as exc:
+        _print_errors(console, exc)
+        raise typer.Exit(1) from None
+    except (SQLAlchemyError, ImportError) as exc:
+        _err().print(f"✗ 无法打开案例库：{exc}", style="red", markup=False)
+        raise typer.Exit(1) from None
+    report = audit_cases(cases, duplicates=not no_duplicates)
+    errors = report.count(ERROR)
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+        raise typer.Exit(1 if errors else 0)
+    for case_id, found in report.by_case().items():
+        console.print(f"{case_id}", markup=False)
+        for f in found:
+            console.print(f"  [{f.severity}] {f.kind}：{f.message}", markup=False, soft_wrap=True)
+    console.print(f"共 {report.total} 个案例，{len(report.by_case())} 个有待处理事项；"
+                  f"来源问题 {report.source_problems}，问题 {errors}，"
+                  f"待核实 {report.count('待核实')}，提示 {report.count('提示')}", markup=False)
+    for key, n in report.summary().items():
+        console.print(f"  {key} {n}", markup=False)
+    raise typer.Exit(1 if errors else 0)

@@ -75,7 +75,7 @@ def _result_panel(r: Result) -> Panel:
     body.append("）", style="dim")
     if r.matched_terms:
         body.append("\n命中词：" + "、".join(t.term for t in r.matched_terms), style="dim")
-    src = r.source.title + (f"  {r.source.url}" if r.source.url else "")
+    src = r.source.cited + (f"  {r.source.link}" if r.source.link else "")  # a repost's URL is not shown
     body.append(f"\n来源：{src or '—'}", style="dim")
     level = f"  匹配度 {r.match.level} {r.match.percent}%" if r.match is not None else ""
     title = f"{r.rank}. {r.title}  [{r.case_id}]{level}" + ("  （弱匹配）" if r.weak else "")

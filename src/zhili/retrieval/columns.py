@@ -2,7 +2,7 @@
 
 A query must never loop over the library in Python: at 10^6 cases that alone is ~1 s. The
 facets filters and domain feedback read are kept per row as small arrays — place code, level
-code, year, domain counts (n × 33 uint8), leadership flags (n × 4 uint8) — built once with the
+code, year, domain counts (n × len(DOMAINS) uint8), leadership flags (n × 4 uint8) — built once with the
 index and stored beside it as .npy files (memory-mapped on load). Filtering is then a handful
 of vectorised comparisons with exactly the semantics of `Filters.accepts`.
 """
@@ -112,6 +112,9 @@ class Columns:
         arrays = {name: np.load(directory / f"{name}.npy", mmap_mode="r" if mmap else None)
                   for name in ARRAYS}
         places = [tuple(p) for p in json.loads((directory / "places.json").read_text(encoding="utf-8"))]
+        width = arrays["domains"].shape[1] if arrays["domains"].ndim == 2 else len(DOMAINS)
+        if width < len(DOMAINS):  # built before the vocabulary grew (domains are only appended)
+            arrays["domains"] = np.pad(np.asarray(arrays["domains"]), ((0, 0), (0, len(DOMAINS) - width)))
         return cls(places=places, **arrays)
 
 

@@ -15,6 +15,7 @@ from .case_records import CaseRecord
 from .case_store import CaseStore, ImportSummary, StatusSummary
 from .errors import (
     CaseExistsError,
+    CaseIncompleteError,
     CaseNotFoundError,
     LastAdminError,
     QueryNotFoundError,
@@ -47,7 +48,7 @@ def load_library(path: str | os.PathLike[str] | None = None) -> list[Case]:
 
 
 __all__ = [
-    "ApiToken", "AuditEntry", "AuditLog", "CaseExistsError", "CaseNotFoundError", "CaseRecord", "CaseStore",
+    "ApiToken", "AuditEntry", "AuditLog", "CaseExistsError", "CaseIncompleteError", "CaseNotFoundError", "CaseRecord", "CaseStore",
     "DB_URL_ENV", "Favorite", "FavoriteLimitError", "FavoriteStore", "FeedbackEntry", "FeedbackStore",
     "ImportSummary", "LastAdminError", "QueryLog", "QueryNotFoundError", "QueryRecord", "RuleDraft", "RuleDraftError", "RuleDrafts", "RuleVersion",
     "RuleVersions", "SchemaTooNewError", "SessionStore", "StatusSummary", "Store", "StoreError", "User",

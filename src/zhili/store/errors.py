@@ -72,3 +72,15 @@ def check_name(value: str | None, what: str, max_len: int = 64, required: bool =
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
         raise ValueError(f"{what}中含有控制字符")
     return value
+
+
+class CaseIncompleteError(StoreError, ValueError):
+    """Publishing a case that lacks what a published case must have (`publish_problems`)."""
+
+    def __init__(self, case_id: str, problems: list[tuple[str, str]]) -> None:
+        from ..cases.errors import field_label
+
+        self.case_id, self.problems = case_id, list(problems)
+        self.field = problems[0][0] if problems else ""
+        reasons = "；".join(f"{field_label(f)}：{m}" for f, m in problems)
+        super().__init__(f"案例“{case_id}”不能发布：{reasons}")

@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from ..access.errors import ApiError, not_found
 from ..cases.errors import CaseFileError, field_label
 from ..cases.io import EXAMPLE_MARK, is_example, read_cases
-from ..cases.model import Case
-from ..store import CaseExistsError, CaseNotFoundError, VersionNotFoundError, VersionUnusableError
+from ..cases.model import Case, publish_problems
+from ..store import (CaseExistsError, CaseIncompleteError, CaseNotFoundError, VersionNotFoundError,
+                     VersionUnusableError)
 from .actor import Actor
 
 if TYPE_CHECKING:
@@ -41,7 +42,8 @@ MAX_SELECTED = 200  # cases one bulk action may name
 @dataclass(frozen=True)
 class Planned:
     """What a bulk action would do to one case: `why` is "" (it will be done), "missing",
-    "same" (already in that status) or "review" (four eyes: someone else must publish it)."""
+    "same" (already in that status), "review" (four eyes: someone else must publish it) or
+    "incomplete" (publishing needs 问题 or 做法 and a named source: `publish_problems`)."""
 
     case_id: str
     record: "CaseRecord | None"
@@ -129,6 +131,7 @@ class Library:
     def create(self, case: Case, actor: Actor, status: Status = "draft") -> "CaseRecord":
         if status == "published":
             self._check_direct_publish(actor)
+            self._check_complete(case)
         try:
             record = self.store.create(case, user=actor.username, status=status)
         except CaseExistsError:
@@ -147,6 +150,8 @@ class Library:
         if (actor.four_eyes and before.status == "published"
                 and case.content_hash() != before.case.content_hash()):
             status = "draft"
+        if (status or before.status) == "published":
+            self._check_complete(case)  # a published case stays complete
         try:
             after = self.store.update(case, user=actor.username, status=status)
         except CaseNotFoundError:
@@ -158,6 +163,9 @@ class Library:
         """发布 / 撤回 one case."""
         if status == "published":
             self._check_publish(case_id, actor)
+            current = self.store.get_record(case_id)
+            if current is not None:
+                self._check_complete(current.case)
         try:
             record = self.store.set_status(case_id, status, user=actor.username)
         except CaseNotFoundError:
@@ -186,6 +194,16 @@ class Library:
         if then not in allowed:
             raise review_refused("已开启发布审核：恢复的版本须由其他编辑或管理员审核后发布。")
         status: Status | None = forced or {"keep": None, "draft": "draft", "published": "published"}[then]
+        current = self.store.get_record(case_id)
+        if (status or (current.status if current else None)) == "published":  # the version goes live
+            entry = self.service.store.audit.entry(entry_id)
+            if entry is not None and entry.case_id == case_id:
+                try:
+                    version = self.store.version_of(case_id, entry.after)
+                except VersionUnusableError:
+                    version = None  # store.restore below reports it
+                if version is not None:
+                    self._check_complete(version)
         try:
             record = self.store.restore(case_id, entry_id, actor.username, status)
         except VersionNotFoundError:
@@ -206,7 +224,8 @@ class Library:
             record = self.store.get_record(cid)
             why = ("missing" if record is None else
                    "same" if target is not None and record.status == target else
-                   "review" if target == "published" and self.own_unreviewed(record, actor) else "")
+                   "review" if target == "published" and self.own_unreviewed(record, actor) else
+                   "incomplete" if target == "published" and publish_problems(record.case) else "")
             rows.append(Planned(cid, record, why))
         return rows
 
@@ -227,12 +246,12 @@ class Library:
                           tuple(p.case_id for p in plan if p.why == "missing"))
 
     # ------------------------------------------------------------------ files
-    def read_import(self, path: Path, filename: str) -> list[Case]:
+    def read_import(self, path: Path, filename: str, publish: bool = False) -> list[Case]:
         """Every case of an import file, or ImportRefused naming every bad row — including what
         the file readers accept but the library must not store: the template's example row
         and NUL characters anywhere (PostgreSQL refuses them in every text column)."""
         try:
-            cases = read_cases(path)
+            cases = read_cases(path, publish=publish)  # cases to publish must also be complete
         except CaseFileError as exc:
             raise ImportRefused(filename, [RowProblem(e.row, e.field or None, e.reason, str(e))
                                            for e in exc.errors]) from None
@@ -303,6 +322,15 @@ class Library:
                 return out
 
     # ------------------------------------------------------------------ shared checks
+    @staticmethod
+    def _check_complete(case: Case) -> None:
+        """A case going live needs 问题 or 做法 and a named source — the importer's words exactly."""
+        missing = publish_problems(case)
+        if missing:
+            exc = CaseIncompleteError(case.id, missing)
+            raise ApiError(422, "incomplete_case", str(exc), "The case lacks what a published case must have",
+                           field=exc.field)
+
     def _check_publish(self, case_id: str, actor: Actor) -> None:
         if self.own_unreviewed(self.store.get_record(case_id), actor):
             raise review_refused("已开启发布审核：您是此案例内容的最后修改人，不能自己发布，请由其他编辑或管理员审核后发布")

@@ -14,8 +14,8 @@ from ..cases.tabular import format_list, format_outcomes
 from ..cases import Outcome
 
 ORDER = ("id", "title", "province", "city", "district", "level", "year", "problem", "practice",
-         "outcomes", "domains", "leadership", "mechanisms", "actors", "source_title", "source_url",
-         "source_date", "status")
+         "outcomes", "domains", "leadership", "mechanisms", "actors", "source_publisher", "source_title",
+         "source_url", "source_date", "source_trust", "status")
 LABELS = {**FIELD_LABELS, "status": "状态"}
 STATUS_LABELS = {"draft": "草稿", "published": "已发布"}
 
@@ -48,7 +48,7 @@ def _flat(record: dict[str, Any]) -> dict[str, str]:
         if key == "status":
             out[key] = STATUS_LABELS.get(str(value), str(value or ""))
         elif key == "source" and isinstance(value, dict):
-            for sub in ("title", "url", "date"):
+            for sub in ("publisher", "title", "url", "date", "trust"):
                 out[f"source_{sub}"] = str(value.get(sub) or "")
         elif key == "outcomes" and isinstance(value, list):
             try:

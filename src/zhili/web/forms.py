@@ -92,7 +92,7 @@ def top_of(raw: Any) -> int:
 CASE_TEXT_LIMITS = {"id": 64, "title": 500, "province": 50, "city": 50, "district": 50, "level": 20,
                     "year": 10, "problem": 200_000, "practice": 200_000,
                     "mechanisms": 5_000, "actors": 5_000, "source_title": 500, "source_url": 2_000,
-                    "source_date": 40}
+                    "source_date": 40, "source_publisher": 200, "source_trust": 20}
 REQUIRED_FIELDS = frozenset(REQUIRED)
 """What the form marks with * and aria-required: exactly what the model needs to save a case
 (publishing asks nothing more of its content)."""
@@ -169,8 +169,9 @@ def case_from_form(values: dict[str, Any]) -> Case:
     record["domains"], record["leadership"] = values["domains"], values["leadership"]
     record["mechanisms"] = parse_list(values["mechanisms"])
     record["actors"] = parse_list(values["actors"])
-    record["source"] = {"title": values["source_title"], "url": values["source_url"],
-                        "date": values["source_date"]}
+    record["source"] = {"publisher": values.get("source_publisher", ""), "title": values["source_title"],
+                        "url": values["source_url"], "date": values["source_date"],
+                        "trust": values.get("source_trust", "")}
     try:
         record["year"] = parse_year(values["year"])
     except ValueError as exc:

@@ -11,7 +11,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from .. import localtime
-from ..cases import DOMAINS, LEADERSHIP, LEVELS
+from ..cases import DOMAINS, LEADERSHIP, LEVELS, TRUST_LEVELS
 from ..feedback import VERDICTS
 from . import highlight
 from .deps import csrf_token, has_role, role_label, user_of
@@ -70,7 +70,7 @@ def _environment() -> jinja2.Environment:
     env.filters.update(snippet=highlight.snippet, marked_full=highlight.full, rule_reason=_rule_reason, safe_url=_safe_url,
                        local_time=localtime.format_time, local_day=localtime.format_day, outputs=_outputs,
                        number=_number)
-    env.globals.update(DOMAINS=DOMAINS, LEADERSHIP=LEADERSHIP, LEVELS=LEVELS, RISK_CLASS=RISK_CLASS,
+    env.globals.update(TRUST_LEVELS=TRUST_LEVELS, DOMAINS=DOMAINS, LEADERSHIP=LEADERSHIP, LEVELS=LEVELS, RISK_CLASS=RISK_CLASS,
                        VERDICTS=VERDICTS, STATUS_LABELS=STATUS_LABELS, ACTION_LABELS=ACTION_LABELS)
     return env
 

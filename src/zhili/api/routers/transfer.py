@@ -74,7 +74,7 @@ def import_cases(request: Request,
         path = Path(tmp) / f"upload{suffix}"
         path.write_bytes(data)
         try:
-            cases = service.library.read_import(path, filename)
+            cases = service.library.read_import(path, filename, publish=status == "published")
         except ImportRefused as exc:
             rows = [p.json() for p in exc.problems]
             raise ApiError(422, "invalid_file", str(exc), f"{len(rows)} problems in {filename}; nothing imported",

@@ -19,6 +19,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from ...cases import Case
+from ...cases.model import publish_problems
+from ...cases.sources import trust_of
 from ...cases.model import stored_case
 from ...cases.tabular import LIST_HINT, format_list
 from ...store import VersionUnusableError
@@ -65,7 +67,10 @@ def _form_values(case: Case) -> dict[str, Any]:
                      for o in case.outcomes],
         "mechanisms": format_list(case.mechanisms), "actors": format_list(case.actors),
         "source_title": case.source.title, "source_url": case.source.url,
-        "source_date": case.source.date,
+        "source_date": case.source.date, "source_publisher": case.source.publisher,
+        # "" = from the publisher list; only a level an editor lowered by hand is kept in the form
+        "source_trust": "" if case.source.trust == trust_of(case.source.url, case.source.publisher)
+        else case.source.trust,
     }
 
 
@@ -159,7 +164,7 @@ def _own_unreviewed(request: Request, user: Any, record: Any) -> bool:
 
 EMPTY = {k: "" for k in ("id", "title", "province", "city", "district", "level", "year", "problem",
                          "practice", "mechanisms", "actors", "source_title", "source_url",
-                         "source_date")} | {"domains": [], "leadership": [], "outcomes": []}
+                         "source_date", "source_publisher", "source_trust")} | {"domains": [], "leadership": [], "outcomes": []}
 
 
 @router.get("/cases/new", response_class=HTMLResponse)
@@ -271,8 +276,12 @@ def _plan(request: Request, user: Any, action: str, ids: list[str]) -> list[dict
     """What confirming would do to each selected case, as the confirmation page lists it."""
     target = ACTIONS[action]["status"]
     same = "已是" + ("已发布" if target == "published" else "草稿") + "，不变"
-    return [{"id": p.case_id, "record": p.record, "will": p.will, "why": p.why,
-             "note": same if p.why == "same" else NOTES.get(p.why, "")}
+    def note(p: Any) -> str:
+        if p.why == "incomplete":  # the same words as every other publishing path
+            return "不能发布：" + "；".join(m for _, m in publish_problems(p.record.case))
+        return same if p.why == "same" else NOTES.get(p.why, "")
+
+    return [{"id": p.case_id, "record": p.record, "will": p.will, "why": p.why, "note": note(p)}
             for p in service(request).library.plan(action, ids, actor(request, user))]
 
 

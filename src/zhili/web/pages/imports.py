@@ -115,7 +115,8 @@ async def import_confirm(request: Request) -> Response:
                      "请返回上一页，把导入后的状态改为“草稿”再确认。")
     try:
         pending = uploads.load(text_field(form, "token", 64), user.username)
-        cases = await run_in_threadpool(service(request).library.read_import, pending.path, pending.filename)
+        cases = await run_in_threadpool(service(request).library.read_import, pending.path, pending.filename,
+                                        status == "published")
     except (uploads.UploadError, FormError) as exc:
         return _page(request, 422, error=str(exc))
     except ImportRefused as exc:  # the file changed on disk since the preview: report, save nothing
