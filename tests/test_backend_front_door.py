@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from zhili.cases import Case
 from zhili.cli import app as cli
 from zhili.retrieval.backend import SearchBackend
+from bundled import BUNDLED
 
 SETTINGS = {
     "large": "[match]\nann_threshold = 100\n",
@@ -53,11 +54,11 @@ def test_zhili_index_reports_the_library(workspace: Workspace) -> None:
     first = runner.invoke(cli, ["index"])
     assert first.exit_code == 0, first.output
     text = first.output.replace("\n", "")  # rich wraps at the runner's 80 columns
-    assert "案例 223 个" in text and STORAGE[workspace.kind] in text and "检索方式" in text
+    assert f"案例 {BUNDLED} 个" in text and STORAGE[workspace.kind] in text and "检索方式" in text
     again = runner.invoke(cli, ["index"])
     assert again.exit_code == 0, again.output
     text = again.output.replace("\n", "")
-    assert "直接复用" in text and "案例 223 个" in text and "新分词 0 个" in text
+    assert "直接复用" in text and f"案例 {BUNDLED} 个" in text and "新分词 0 个" in text
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +108,7 @@ def test_a_case_added_later_is_searchable_and_its_province_listed(site, workspac
     client, service = site
     service.store.cases.create(NEW, user="editor", status="published")
     service.refresh()
-    assert service.state.incremental and service.state.cases == 224
+    assert service.state.incremental and service.state.cases == BUNDLED + 1
     assert "澳门" in _provinces(client.get("/").text)
     page = client.get("/")
     r = client.post("/", data={"q": "邻里互助站 装修噪音", "province": "澳门", "csrf_token": _csrf(page.text)})

@@ -14,6 +14,7 @@ import pytest
 from zhili.cases import Case
 from zhili.engine import EmptyLibraryError
 from zhili.service import Service
+from bundled import BUNDLED
 
 UNIQUE = "鹊桥议事茶话会化解晾衣杆纠纷"
 
@@ -37,7 +38,7 @@ def test_recommend_logs_the_masked_query(service: Service) -> None:
     assert "13812345678" not in record.text and "138****5678" in record.text
     assert record.user == "editor" and record.province == "上海"
     assert record.top_case_ids == [r.case_id for r in answer.results] and len(answer.results) <= 4
-    assert service.state.cases == 223 and service.state.revision == service.store.cases.revision()
+    assert service.state.cases == BUNDLED and service.state.revision == service.store.cases.revision()
 
 
 def test_own_writes_are_searchable_after_refresh(service: Service) -> None:
@@ -89,12 +90,12 @@ def test_large_library_layout_follows_the_store_too(db_url: str, zhili_home: Pat
     (zhili_home / "zhili.toml").write_text("[match]\nann_threshold = 100\n", encoding="utf-8")
     with Service.open(db_url) as service:
         assert service.recommend("加装电梯 一楼反对", top=3)[1].results
-        assert service.state.cases == 223 and not service.state.incremental
+        assert service.state.cases == BUNDLED and not service.state.incremental
         # the large layout keeps the cases on disk beside the index instead of in memory
         assert (zhili_home / "index" / "library" / "cases.jsonl").is_file()
         service.store.cases.create(_case("t-large"), user="e", status="published")
         service.refresh()
-        assert service.state.incremental and service.state.cases == 224
+        assert service.state.incremental and service.state.cases == BUNDLED + 1
         assert service.recommend(UNIQUE, top=1)[1].results[0].case_id == "t-large"
 
 

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from zhili.cli import app
 from zhili.store import Store
+from bundled import BUNDLED
 
 
 @pytest.fixture
@@ -116,7 +117,7 @@ def test_serve_answers_until_stopped(env: dict[str, str]) -> None:
         assert health is not None and health.status_code == 200, proc.stdout.read() if proc.poll() else ""
         assert health.json() == {"ok": True, "degraded": False}  # details are for admins only
         listed = httpx.get(f"http://127.0.0.1:{port}/api/v1/cases", params={"limit": 1}, timeout=30)
-        assert listed.json()["total"] == 223
+        assert listed.json()["total"] == BUNDLED
         answer = httpx.post(f"http://127.0.0.1:{port}/api/v1/recommend", json={"text": "加装电梯 一楼反对"}, timeout=30)
         assert answer.status_code == 200 and answer.json()["results"]
         assert httpx.get(f"http://127.0.0.1:{port}/docs", timeout=5).status_code == 200

@@ -13,6 +13,7 @@ from zhili.cases.audit import (BAD_TRUST, DUPLICATE, ERROR, INCOMPLETE, NO_DATE,
 from zhili.cases.io import read_cases
 from zhili.cases.model import stored_case
 from zhili.config import BUNDLED_CASES
+from bundled import BUNDLED
 
 PRACTICE = ("社区党委牵头成立院落议事会，逐户上门听取意见，商定费用分摊办法和低层住户补偿方案，"
             "签约后由街道统一组织施工，物业负责后期维保。")
@@ -27,7 +28,7 @@ def _case(cid: str, **source: str) -> Case:
 
 def test_bundled_library_has_no_source_problem() -> None:
     report = audit_cases(read_cases(BUNDLED_CASES))
-    assert report.total == 223
+    assert report.total == BUNDLED
     assert report.source_problems == 0 and report.count(ERROR) == 0
     assert report.count(kinds=[DUPLICATE]) == 0
 
@@ -65,7 +66,7 @@ def test_cli_audit_json_and_exit_code(zhili_home: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["audit", "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert data["total"] == 223 and data["source_problems"] == 0
+    assert data["total"] == BUNDLED and data["source_problems"] == 0
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "x-1", "title": "只有标题"}\n', encoding="utf-8")
     result = CliRunner().invoke(app, ["audit", "--file", str(bad)])

@@ -13,13 +13,14 @@ import pytest
 from zhili.cases import Case, Outcome, Source
 from zhili.cases.io import read_cases, write_cases
 from zhili.config import BUNDLED_CASES
+from bundled import BUNDLED
 
 
 @pytest.mark.parametrize("name", ["lib.jsonl", "lib.jsonl.gz", "lib.csv", "lib.xlsx"])
 def test_bundled_library_round_trips_exactly(tmp_path: Path, bundled_cases: list[Case], name: str) -> None:
     path = write_cases(bundled_cases, tmp_path / name)
     back = read_cases(path)
-    assert len(back) == 223
+    assert len(back) == BUNDLED
     assert back == bundled_cases
     assert [c.id for c in back] == [f"case-{i:04d}" for i in range(1, 224)]
 

@@ -13,6 +13,7 @@ from zhili.cases.io import read_cases, write_cases
 from zhili.cli.cases import app
 from zhili.config import BUNDLED_CASES
 from zhili.store import CaseStore
+from bundled import BUNDLED
 
 runner = CliRunner()
 
@@ -24,7 +25,7 @@ def _run(*args: str):
 def test_validate_good_file_exits_zero_with_count() -> None:
     result = _run("validate", BUNDLED_CASES)
     assert result.exit_code == 0, result.output
-    assert "223" in result.output and "有效" in result.output
+    assert str(BUNDLED) in result.output and "有效" in result.output
 
 
 def test_validate_bad_file_lists_rows_and_exits_one(tmp_path: Path) -> None:
@@ -65,7 +66,7 @@ def test_import_with_errors_changes_nothing(zhili_home: Path, tmp_path: Path, bu
     assert "  第 6 行 [年份(year)]：年份 3000 不在 1949–2100 之间" in result.output.splitlines()
     assert "没有任何改动" in result.output
     with CaseStore.open() as store:
-        assert store.library_hash() == before and store.count() == 223
+        assert store.library_hash() == before and store.count() == BUNDLED
 
 
 def test_import_upsert_then_replace(zhili_home: Path, tmp_path: Path, bundled_cases: list[Case]) -> None:
@@ -88,7 +89,7 @@ def test_export_each_format(zhili_home: Path, tmp_path: Path, bundled_cases: lis
     target = tmp_path / name
     result = _run("export", target, "--format", fmt)
     assert result.exit_code == 0, result.output
-    assert "223" in result.output
+    assert str(BUNDLED) in result.output
     assert read_cases(target, fmt) == bundled_cases
 
 
@@ -102,8 +103,8 @@ def test_stats_json_and_table(zhili_home: Path) -> None:
     result = _run("stats", "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert data["total"] == 223
-    assert sum(data["by_level"].values()) == 223
+    assert data["total"] == BUNDLED
+    assert sum(data["by_level"].values()) == BUNDLED
     # case-0001…0026 come from the source article (print); case-0030's only link was a search page
     assert data["without_source_url"] == 27
     assert data["by_trust"] == {"转载（待核实）": 138, "主流媒体": 64, "官方发布": 21}

@@ -17,6 +17,7 @@ from zhili.cases.io import read_cases, write_cases
 from zhili.cases.sources import (MAINSTREAM, MSG_NEED_CONTENT, MSG_NEED_SOURCE, OFFICIAL, REPOST,
                                  date_problem, load_publishers, trust_of, url_problem)
 from zhili.config import BUNDLED_CASES
+from bundled import BUNDLED
 
 FULL = {"id": "s-1", "title": "某社区议事会", "problem": "停车难", "practice": "错时共享车位",
         "source": {"publisher": "人民网四川频道", "title": "某社区破解停车难", "url": "http://sc.people.com.cn/n2/1.html",
@@ -123,7 +124,7 @@ def test_publisher_and_trust_round_trip(tmp_path: Path, name: str) -> None:
 
 def test_bundled_library_names_every_source(tmp_path: Path) -> None:
     cases = read_cases(BUNDLED_CASES, publish=True)
-    assert len(cases) == 223
+    assert len(cases) == BUNDLED
     assert all(c.source.publisher and c.source.title and c.source.trust for c in cases)
     seed = [c for c in cases if c.source.publisher == "中国党政干部论坛"]
     assert len(seed) == 26 and {c.source.title for c in seed} == {"改革纵横丨坚持“四个引领”推进基层治理创新"}

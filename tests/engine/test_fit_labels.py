@@ -37,6 +37,11 @@ def _bench() -> Path:
     pytest.skip("real messages not available (../shared/bench/messages; set ZHILI_BENCH_DIR)")
 
 
+# The labels judge each message against the library as it was then: the first 223 bundled cases
+# (case-0001 … case-0223). Cases added since may well fit messages labelled no-fit, so the flag is
+# measured on that library; the grown library needs its own judgments (benchmarks/message_coverage.py).
+LABELLED_LIBRARY = {f"case-{i:04d}" for i in range(1, 224)}
+
 # Targets of issue 10: ≥ 70 % of no-fit messages flagged, ≤ 10 % of fit ones falsely flagged.
 TARGET_RECALL = 0.70
 TARGET_FALSE_FLAGS = 0.10
@@ -56,7 +61,8 @@ def labelled(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     mp.setenv("ZHILI_HOME", str(home))
     lines = BUNDLED_CASES.read_text(encoding="utf-8").splitlines()
-    engine = cases_engine([case_from_record(json.loads(x)) for x in lines if x.strip()], home / "index")
+    records = [json.loads(x) for x in lines if x.strip()]
+    engine = cases_engine([case_from_record(r) for r in records if r["id"] in LABELLED_LIBRARY], home / "index")
     texts = {}
     for line in (bench / "messages" / "messages.jsonl").read_text(encoding="utf-8").splitlines():
         if line.strip():

@@ -22,6 +22,7 @@ from zhili.retrieval.fusion import fuse
 from zhili.retrieval.index import SHIPPED_VECTORS
 from zhili.retrieval.sparse import SparseIndex, case_document
 from zhili.text import Analyzer
+from bundled import BUNDLED
 
 BACKENDS = ["embedded", "milvus"]
 
@@ -123,16 +124,16 @@ def by_id(lib: Library) -> dict[str, Case]:
 # ---------------------------------------------------------------- the library as loaded
 def test_implements_the_interface(shared):
     assert isinstance(shared, SearchBackend)
-    assert shared.count() == 223
+    assert shared.count() == BUNDLED
 
 
 def test_everything_the_engine_asks_is_answered(shared, library):
     """Copy, view, exhaustive, vectors and describe: the members the engine, the service and
     `zhili index` call on any backend, without probing for them."""
     info = shared.describe()
-    assert info.cases == 223 and info.exhaustive == shared.exhaustive() is True and info.delta == 0
+    assert info.cases == BUNDLED and info.exhaustive == shared.exhaustive() is True and info.delta == 0
     assert shared.has_vectors and info.vectors and info.storage
-    assert isinstance(shared.copy(), SearchBackend) and shared.copy().count() == 223
+    assert isinstance(shared.copy(), SearchBackend) and shared.copy().count() == BUNDLED
     cands = shared.search(*library.query("加装电梯 一楼反对"), 10, Filters(level=["村社区"]))
     view = shared.view(cands)
     assert view.n == len(cands) and len(view.columns) == len(cands)
@@ -158,7 +159,7 @@ def test_raw_scores_are_bm25_and_cosine(shared, library, exact):
     text = "老旧小区加装电梯 电梯 电梯 费用分摊"  # repeated words count once
     tokens, vector = library.query(text)
     c = shared.search(tokens, vector, 10, Filters())
-    assert isinstance(c, Candidates) and c.exhaustive and c.total == 223
+    assert isinstance(c, Candidates) and c.exhaustive and c.total == BUNDLED
     assert sorted(c.ids) == sorted(x.id for x in library.cases)
     assert (c.found_by == FOUND_ALL).all()
     pos = {x.id: i for i, x in enumerate(library.cases)}
@@ -237,7 +238,7 @@ def test_filter_values_are_data_not_expressions(shared, library, value):
 @pytest.mark.parametrize("tokens", [[], ["的"], ['"', "\\", "') or ('"], ["不存在的词语"] * 500])
 def test_odd_queries_give_zero_bm25_not_errors(shared, library, tokens):
     c = shared.search(tokens, library.query_vector("社区"), 5, Filters())
-    assert len(c) == 223 and float(np.abs(c.sparse).max()) == 0.0
+    assert len(c) == BUNDLED and float(np.abs(c.sparse).max()) == 0.0
 
 
 def test_no_vector_means_bm25_only(shared, library, exact):
@@ -255,12 +256,12 @@ def test_k_limits_the_top_k_path(name, tmp_path, library, exact):
     pos = {x.id: i for i, x in enumerate(library.cases)}
     for k in (1, 5, 20):
         c = backend.search(tokens, vector, k, Filters())
-        assert not c.exhaustive and c.total == 223
+        assert not c.exhaustive and c.total == BUNDLED
         assert k <= len(c) <= 2 * k
         rows = [pos[i] for i in c.ids]  # every candidate scored by both methods, exactly
         np.testing.assert_allclose(c.sparse, exact.scores(tokens)[rows], rtol=1e-4, atol=1e-4)
         np.testing.assert_allclose(c.dense, library.vectors[rows] @ vector, rtol=1e-4, atol=1e-4)
-    assert len(backend.search(tokens, vector, 500, Filters())) == 223  # k beyond the library
+    assert len(backend.search(tokens, vector, 500, Filters())) == BUNDLED  # k beyond the library
     getattr(backend, "close", lambda: None)()
 
 
@@ -284,7 +285,7 @@ def test_upsert_makes_a_new_case_searchable_at_once(fresh, library):
     case = case_from_record(NEW)
     tokens, vector = library.doc(case)
     fresh.upsert([case], [tokens], vector[None, :])
-    assert fresh.count() == 224
+    assert fresh.count() == BUNDLED + 1
     assert ranked(fresh, library, "彩虹桥议事角 广场舞噪音", k=3)[0] == "case-9001"
     assert fresh.search(*library.query("广场舞"), 5, Filters(province=["昆明"])).ids == ["case-9001"]
     assert fresh.fetch(["case-9001"]) == [case]
@@ -320,7 +321,7 @@ def test_updating_a_case_changes_its_match(fresh, library):
                                  "practice": "设彩虹桥议事角。", "province": "云南", "city": "昆明"})
     tokens, vector = library.doc(new)
     fresh.upsert([new], [tokens], vector[None, :])
-    assert fresh.count() == 223
+    assert fresh.count() == BUNDLED
     assert ranked(fresh, library, "彩虹桥议事角 广场舞噪音", k=1) == [old.id]
     assert old.id in fresh.search(*library.query("广场舞"), 10, Filters(province=["昆明"])).ids
     assert old.title not in [c.title for c in fresh.fetch([old.id])]
@@ -331,7 +332,7 @@ def test_misaligned_upsert_is_refused_and_writes_nothing(fresh, library):
     tokens, vector = library.doc(case)
     with pytest.raises(ValueError):
         fresh.upsert([case, library.cases[1]], [tokens], vector[None, :])
-    assert fresh.count() == 223
+    assert fresh.count() == BUNDLED
     with pytest.raises(KeyError):
         fresh.fetch(["case-9001"])
 

@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from zhili.cases import Case
 from zhili.store import CaseExistsError, CaseNotFoundError, ImportSummary, Store
+from bundled import BUNDLED
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def test_draft_is_stored_but_not_matched_until_published(store: Store, bundled_c
     rec = cases.create(draft, "editor1")
     assert (rec.status, rec.updated_by, rec.case) == ("draft", "editor1", draft)
     assert rec.created_at == rec.updated_at and rec.created_at.tzinfo is not None
-    assert cases.get("draft-1") == draft and cases.count() == 224 and cases.count("published") == 223
+    assert cases.get("draft-1") == draft and cases.count() == BUNDLED + 1 and cases.count("published") == BUNDLED
     assert "draft-1" not in {c.id for c in cases.published()}
     assert (cases.revision(), cases.library_hash()) == (rev0, hash0)  # drafts do not touch the matched set
 
@@ -120,7 +121,7 @@ def test_bad_requests_are_refused_with_chinese_messages(store: Store, bundled_ca
 def test_page_filters_search_and_counts(store: Store, bundled_cases: list[Case]) -> None:
     cases = store.cases
     page, total = cases.page(limit=10)
-    assert total == 223 and [r.case.id for r in page] == [c.id for c in bundled_cases[:10]]
+    assert total == BUNDLED and [r.case.id for r in page] == [c.id for c in bundled_cases[:10]]
     page2, _ = cases.page(offset=220, limit=10)
     assert len(page2) == 3
     elevator = [c for c in bundled_cases if "加装电梯" in c.domains]
@@ -137,7 +138,7 @@ def test_page_filters_search_and_counts(store: Store, bundled_cases: list[Case])
     assert [r.case.id for r in cases.page(q="CASE-0011")[0]] == ["case-0011"]  # ids, case-insensitive
     assert cases.page(q="%", limit=5)[1] == 0  # LIKE wildcards are matched literally
     assert cases.page(q="_", limit=5)[1] == 0
-    assert cases.page(q="'; DROP TABLE cases; --")[1] == 0 and cases.count() == 223
+    assert cases.page(q="'; DROP TABLE cases; --")[1] == 0 and cases.count() == BUNDLED
     cases.create(_new(bundled_cases[0], "zz-draft"), "u")
     drafts, total = cases.page(status="draft")
     assert total == 1 and drafts[0].case.id == "zz-draft"
@@ -199,7 +200,7 @@ def test_concurrent_writers_never_lose_a_revision(store: Store, bundled_cases: l
     with ThreadPoolExecutor(max_workers=6) as pool:
         list(pool.map(write, range(12)))
     assert int(store.cases.revision()) == start + 12
-    assert store.cases.count("published") == 235 and len(store.audit.recent(1000)) == 223 + 12
+    assert store.cases.count("published") == BUNDLED + 12 and len(store.audit.recent(1000)) == BUNDLED + 12
 
 
 def test_published_hashes_follow_status_and_content(store: Store, bundled_cases: list[Case]) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from zhili.cases import Case
 from zhili.retrieval.index import library_hash as index_library_hash
 from zhili.store import CaseStore, ImportSummary, load_library
+from bundled import BUNDLED
 
 
 def _url(path: Path) -> str:
@@ -29,7 +30,7 @@ def _variant(case: Case, i: int) -> Case:
 
 def test_first_open_seeds_bundled_cases_once(db: Path, bundled_cases: list[Case]) -> None:
     with CaseStore.open(_url(db)) as store:
-        assert store.count() == 223
+        assert store.count() == BUNDLED
         assert store.all() == bundled_cases  # ordered by id, payload intact
         assert store.get("case-0042") == bundled_cases[41]
         assert store.get("no-such-case") is None
@@ -47,7 +48,7 @@ def test_seed_can_be_skipped(db: Path) -> None:
 
 def test_default_url_is_workspace_file(zhili_home: Path) -> None:
     with CaseStore.open() as store:
-        assert store.count() == 223
+        assert store.count() == BUNDLED
     assert (zhili_home / "zhili.db").is_file()
 
 
@@ -56,7 +57,7 @@ def test_upsert_counts_added_updated_unchanged(db: Path, bundled_cases: list[Cas
         changed = bundled_cases[0].model_copy(update={"title": "改过的标题"})
         batch = [changed, bundled_cases[1], _variant(bundled_cases[2], 1)]
         assert store.import_cases(batch) == ImportSummary(added=1, updated=1, unchanged=1)
-        assert store.count() == 224
+        assert store.count() == BUNDLED + 1
         assert store.get(changed.id).title == "改过的标题"
         assert store.import_cases(batch) == ImportSummary(unchanged=3)
 
@@ -86,7 +87,7 @@ def test_import_is_all_or_nothing_on_constraint_violation(db: Path, bundled_case
         updated = bundled_cases[5].model_copy(update={"title": "也应回滚"})
         with pytest.raises(IntegrityError):
             store.import_cases([*good, bad, updated])
-        assert store.count() == 223
+        assert store.count() == BUNDLED
         assert store.library_hash() == before
         assert store.get("new-0000") is None and store.get(bundled_cases[5].id) == bundled_cases[5]
 
@@ -103,7 +104,7 @@ def test_replace_is_rolled_back_when_a_database_trigger_fails_midway(db: Path, b
     with CaseStore.open(_url(db)) as store:
         with pytest.raises(IntegrityError, match="boom"):
             store.import_cases(incoming, mode="replace")  # deletes 223, inserts 299, then fails
-        assert store.count() == 223
+        assert store.count() == BUNDLED
         assert store.library_hash() == before
         assert store.all() == bundled_cases
         assert store.meta("last_import") is None
@@ -139,14 +140,14 @@ def test_sql_looking_text_is_stored_verbatim(db: Path) -> None:
     with CaseStore.open(_url(db)) as store:
         store.import_cases([nasty])
         assert store.get("x-1") == nasty
-        assert store.count() == 224
+        assert store.count() == BUNDLED + 1
         with store.engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM meta")).scalar_one() >= 2
 
 
 def test_two_stores_on_one_file_see_each_others_writes(db: Path, bundled_cases: list[Case]) -> None:
     with CaseStore.open(_url(db)) as a, CaseStore.open(_url(db)) as b:
-        assert a.count() == b.count() == 223  # the second open did not seed again
+        assert a.count() == b.count() == BUNDLED  # the second open did not seed again
         a.import_cases([_variant(bundled_cases[0], 1)])
         assert b.get("new-0001") is not None
 

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from zhili.cases import Case
 from zhili.store import CaseStore, SchemaTooNewError, Store, migrate
 from zhili.store.schema import SCHEMA_VERSION, metadata
+from bundled import BUNDLED
 
 # The DDL zhili 0.1 emitted through metadata.create_all (before migrations existed), per dialect.
 OLD_DDL = {
@@ -102,12 +103,12 @@ def test_downgrade_to_0001_and_back(db_url: str, bundled_cases: list[Case]) -> N
         columns = {c["name"] for c in inspect(store.engine).get_columns("cases")}
         assert columns == {"id", "payload", "content_hash", "updated_at"}
         with store.engine.connect() as conn:
-            assert conn.execute(text("SELECT count(*) FROM cases")).scalar_one() == 223  # the draft went
+            assert conn.execute(text("SELECT count(*) FROM cases")).scalar_one() == BUNDLED  # the draft went
             assert conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).scalar_one() == "1"
     assert _revision(db_url) == "0001"
     with Store.open(db_url) as store:  # opening upgrades again
         assert _revision(db_url) == migrate.head()
-        assert store.cases.count("published") == 223 and store.users.list() == []
+        assert store.cases.count("published") == BUNDLED and store.users.list() == []
 
 
 def test_tables_match_the_models_after_migrating(db_url: str) -> None:
@@ -145,12 +146,12 @@ def test_concurrent_first_opens_migrate_and_seed_once(db_url: str, tmp_path: Pat
     go.touch()  # both start migrating the same empty database at once
     outputs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], [err for _, err in outputs]
-    assert [out.split() for out, _ in outputs] == [["223", "1"]] * 2
+    assert [out.split() for out, _ in outputs] == [[str(BUNDLED), "1"]] * 2
     with Store.open(db_url) as store:
-        assert len(store.audit.recent(1000)) == 223  # seeded exactly once
+        assert len(store.audit.recent(1000)) == BUNDLED  # seeded exactly once
         assert _revision(db_url) == migrate.head()
 
 
 def test_case_store_open_still_works_for_the_cli(db_url: str) -> None:
     with CaseStore.open(db_url) as cases:
-        assert cases.count() == 223 and cases.revision() == "1"
+        assert cases.count() == BUNDLED and cases.revision() == "1"
