@@ -33,8 +33,11 @@ RECALL_SET = ROOT / "tests" / "data" / "privacy_recall.txt"
 _SHARED = [p / "shared" / "bench" / "messages" / "messages.jsonl" for p in ROOT.parents[:2]]
 DEFAULT_MESSAGES = next((p for p in _SHARED if p.exists()), _SHARED[0])
 # Real people named in the bundled cases (the author in many source titles: "seed article: …
-# (李志明, 2025-05-21)"). Masking them is right, so they are not counted as false positives.
-REAL_PEOPLE_IN_CASES = {"李志明"}
+# (李志明, 2025-05-21)"; officials and villagers named in the published reports; parties the
+# reports already pseudonymised, 何某某). Masking them is right, so they are not counted as false
+# positives (the same set as tests/test_privacy.py).
+REAL_PEOPLE_IN_CASES = {"李志明", "吉日忠", "李宗成", "王洪", "袁加清", "杨德忠", "潘建平", "杨华", "张玉杰",
+                        "何某某", "陈某某", "马某某"}
 
 
 def case_texts() -> tuple[int, list[str]]:

@@ -162,6 +162,7 @@ ADDRESSES = [
     ("金色家园6栋2单元电梯困人", "金色家园*****电梯困人"),  # 楼栋 + 单元
     ("我是3栋2单元的业主", "我是*****的业主"),
     ("阳光花园5栋的住户反映", "阳光花园**的住户反映"),  # 小区名 + 楼栋
+    ("阳光花园5栋有业主反映漏水", "阳光花园**有业主反映漏水"),  # its people, not its lift
     ("晋阳社区5栋302需要助餐", "晋阳社区*****需要助餐"),  # building + bare room number
     ("花家地北里7号楼3门402，暖气不热", "花家地北里********，暖气不热"),
     ("中关村大街27号1号楼1003室", "中关村大街***********"),
@@ -215,6 +216,14 @@ GOVERNANCE = [
     "第38号令，国办发〔2019〕5号文件，地铁3号线。",
     "楼上邻居每天晚上噪音很大，司机师傅反映公交站台被占。",
     "我是钱塘江人，老公房煤卫合用。",
+    # from the grown library: a number naming a compound, a building's lift or shops, 任 as a verb,
+    # place and object words that begin with a surname
+    "御苑巷4号小区业主委员会，白马寺街31号院落同样完成改造。",
+    "枫林新村45号楼加梯工程开工；御锦花园1号楼下烧烤店经营至午夜；马塍路11号加梯交付。",
+    "停电故障停运十多天，31层200多户只能挤用另一部电梯。",
+    "岳阳经开区市场监管局接投诉；林旺北风情小镇安置房开裂；叶巴滩水电站停工避险。",
+    "社区党组织书记高配，建设凉亭、石桌凳和小路，龙翔苑B栋老楼住户多为退休老干部。",
+    "推选热心居民任居民小组长，由负责同志任双组长，党员志愿者任辅导老师。",
 ]
 
 
@@ -237,13 +246,17 @@ def _bundled_texts() -> tuple[int, list[str]]:
 
 
 # Real people named in the bundled cases: the author in many source titles ("seed article: …
-# (李志明, 2025-05-21)"). Masking them is right; they are not counted as false positives.
-REAL_PEOPLE_IN_CASES = {"李志明"}
+# (李志明, 2025-05-21)"), officials and villagers named in the published reports (吉日忠林, 李宗成,
+# 王洪, 袁加清, 杨德忠, 潘建平, 杨华, 张玉杰) and parties the reports already pseudonymised (何某某).
+# Masking them is right; they are not counted as false positives.
+REAL_PEOPLE_IN_CASES = {"李志明", "吉日忠", "李宗成", "王洪", "袁加清", "杨德忠", "潘建平", "杨华", "张玉杰",
+                        "何某某", "陈某某", "马某某"}
 
 
 def test_false_positives_in_the_bundled_library() -> None:
-    """The 223 governance cases hold no phone, ID or card number, and at most one wrongly masked name
-    and one address per 50 cases (measured: 0 names and 1 address, 广安门北街20号院; see
+    """The bundled governance cases hold no phone, ID or card number, and at most one wrongly masked
+    name and one address per 50 cases (measured on 1,000 cases: 1 name, 东方慧博 (a company), and 9
+    addresses, courtyards and doors on a road such as 广安门北街20号院, 宁国一路7号; see
     benchmarks/privacy_fp.py)."""
     n_cases, texts = _bundled_texts()
     assert n_cases >= 200 and len(texts) > 1000

@@ -171,17 +171,17 @@ _NOT_A_SURNAME = frozenset("他她你我它咱您谁啥什怎这那每各某") |
 _PLACE_AFTER = re.compile(
     r"(?:街道|社区|小区|花园|新村|家园|公园|广场|大厦|中心|公司|集团|医院|学校|中学|小学|大学|银行|超市|商场|"
     r"酒店|宾馆|饭店|工作室|工作法|调解|模式|经验|品牌|精神|故居|纪念|派出所|居委会|村委会|委员会|合作社|"
-    r"服务站|服务队|志愿|党支部|支部|片区|景区|水库|大道|大街|高新区|开发区|[村镇乡县区市省州旗街路巷湾庄屯寨坝港岛苑厂店馆院局])"
+    r"服务站|服务队|志愿|党支部|支部|片区|景区|水库|大道|大街|高新区|开发区|经开区|开区|产业园|水电站|电站|风情|小镇|[村镇乡县区市省州旗街路巷湾庄屯寨坝港岛苑厂店馆院局])"
 )
 # … and so does ending in one of these (梅溪湖, 王大厦, 秦楚网).
-_PLACE_LAST = frozenset("湖网厂站所办局院馆店园城港桥湾寺庙塔厦场村镇乡县区市州省街路巷渠沟堰坝闸")
+_PLACE_LAST = frozenset("湖网厂站所办局院馆店园苑城港桥湾寺庙塔厦场村镇乡县区市州省街路巷渠沟堰坝闸")
 _QUOTES_OPEN = "“‘「『《〈\"'"
 _QUOTES_CLOSE = "”’」』》〉\"'"
 _NR_TAGS = frozenset(("nr", "nrt", "nrfg"))
 # 原任书记, 村支书任指挥长: 任 is the verb "to hold a post" after these or before a post.
 _REN_VERB_BEFORE = frozenset("原现曾兼时继历新后先出担升调改连留再并由")
 _REN_POST = re.compile(
-    r"任(?:副|常务|专职|兼职|总)?(?:组长|指挥|队长|主任|书记|站长|所长|网格长|楼长|召集人|负责人|理事长|会长|主席|委员|"
+    r"任(?:副|常务|专职|兼职|总|双|居民|村民)?(?:小组长|辅导员|辅导老师|老师|教师|讲师|指导员|监督员|信息员|联络员|宣传员|组长|指挥|队长|主任|书记|站长|所长|网格长|楼长|召集人|负责人|理事长|会长|主席|委员|"
     r"组员|成员|顾问|调解员|网格员|村长|社长|校长|院长|局长|科长|部长|处长|厅长|市长|县长|区长|乡长|镇长|支书|第一书记)"
 )
 # Surname-led words that jieba's dictionary tags as person names but that are ordinary words or
@@ -190,7 +190,8 @@ _NOT_NAMES = frozenset(
     "张贴 高峰 田园 胡同 陈列 许可 文明 宋体 苏醒 谢谢 孔雀 秦岭 黄石 金山 余姚 吴江 陆川 余杭 吴忠 娄底 "
     "高明 林立 周转 周密 陈述 陈设 张开 查明 金黄 华丽 黎明 杜绝 高潮 高薪 顾问 顾客 荣誉 荣获 荣耀 卓越 "
     "祝贺 凌厉 雷达 武林 王朝 王府 陆军 冷笑 丛林 石英 梁山 桂林 柏林 胡子 叶子 林子 林木 杨柳 梅花 兰花 "
-    "桂花 杜鹃 高陵 石林 金陵 沙滩 吉祥 毛巾 麦子 马匹 乔木 牛羊 高达 龙岩 宫殿 范畴 史诗 麻木 胡闹 胡说 金点子".split()
+    "桂花 杜鹃 高陵 石林 金陵 沙滩 吉祥 毛巾 麦子 马匹 乔木 牛羊 高达 龙岩 宫殿 范畴 史诗 麻木 胡闹 胡说 金点子 "
+    "石桌 高配 高流 戴嘴 牛跑 牛吃 常遛 常起 李沧".split()
 )
 
 # Addresses. A house-level address is a chain of numbered parts — 门牌 5号, 号院, 楼栋 3号楼/2栋/A座,
@@ -226,7 +227,7 @@ _CHAIN = re.compile(
     r"(?<![0-9A-Za-z*\-])"
     + r"(?:(?P<dashed>\d{1,3}-\d{1,3}-\d{2,5})(?:室|号)?"
     + rf"|{_PART_NC}(?:[-附之]?{_PART_NC})*"
-    + r"(?P<bare>\d{3,5}(?![0-9A-Za-z.%年月日元米平岁万亿个人户次件号名条家天*]))?)"
+    + r"(?P<bare>\d{3,5}(?![0-9A-Za-z.%年月日元米平岁万亿个人户次件号名条家天多余*]))?)"
 )
 _ROAD_END = frozenset("路街道巷弄里同段村庄屯坊湾")
 # 小区名 + 楼栋: a building right after a named residential compound (阳光花园5栋, 万科城A座) …
@@ -239,6 +240,15 @@ _GENERIC_COMPOUND = re.compile(
     r"(?:该|本|这个|那个|这|那|哪|我们|你们|他们|老旧|全|各|多个|同一|整个|周边|附近|其他|所在|一个|个|的|新建|"
     r"商品|安置|农村|城市|小区|公园|花园|乐|家|在|到|从|向|对|和|与|及|是|为|了|住|进|出|回|去|来|村|城|"
     r"政|产业|科技|工业|创业|软件|物流|文化|体育|游乐|动物|植物|校|公|陵|墓)$"
+)
+# A number that names a compound (御苑巷4号小区, 白马寺街31号院落) is not a door; a lone building
+# or door number (马塍路11号加梯) whose next words are about the whole building — its lift, its size, its shops (御锦花园1号楼下
+# 烧烤店, 枫林新村45号楼加梯, 东盛园3栋楼72户) — is a subject of the text, not a home. A unit of it
+# (金色家园6栋2单元电梯困人) still pins a few households and stays starred, and so does a building
+# followed by its people (阳光花园5栋的住户反映): there the text is about someone living in it.
+_COMPOUND_AFTER = re.compile(r"小区|院落|落|大院|片区|地块")
+_WHOLE_BUILDING_AFTER = re.compile(
+    r"楼?(?:\d+户(?!型)|\d+部)|下(?![午班雨])|电梯|加梯|加装|楼下|门面|老楼|唯一|试点|整体|全体"
 )
 _NEIGHBOUR_ROOM = re.compile(r"(?:楼上|楼下|对门|隔壁)的?(\d{3,5}(?:室|房|号)?)(?![0-9A-Za-z年元米平岁万个人次%*])")
 _SURNAME_CLASS = "[" + "".join(sorted(_PERSON_SURNAMES - _WEAK_SURNAMES)) + "]"
@@ -688,7 +698,12 @@ def _addresses(s: str) -> Iterator[_Hit]:
             last = suffix.end() if suffix else last
             yield _Hit("address", first, last, tuple(range(first, last)))
     for m in _CHAIN.finditer(s):
-        if _house_level(s, m.start(), m.group(), _chain_kinds(s, m)):
+        kinds = _chain_kinds(s, m)
+        if kinds <= {"number", "yard"} and _COMPOUND_AFTER.match(s, m.end()):
+            continue
+        if kinds and kinds <= {"building", "number", "yard"} and _WHOLE_BUILDING_AFTER.match(s, m.end()):
+            continue
+        if _house_level(s, m.start(), m.group(), kinds):
             yield _Hit("address", m.start(), m.end(), tuple(range(m.start(), m.end())))
     for m in _NEIGHBOUR_ROOM.finditer(s):
         yield _Hit("address", m.start(1), m.end(1), tuple(range(m.start(1), m.end(1))))

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from zhili.cases import Case
 from zhili.cases.audit import (BAD_TRUST, DUPLICATE, ERROR, INCOMPLETE, NO_DATE, NO_FIGURES, NO_PUBLISHER,
-                               NO_SOURCE, REPOST_ONLY, SEARCH_LINK, audit_cases)
+                               NO_SOURCE, NO_TITLE, REPOST_ONLY, SEARCH_LINK, WARN, audit_cases)
 from zhili.cases.io import read_cases
 from zhili.cases.model import stored_case
 from zhili.config import BUNDLED_CASES
@@ -31,6 +31,9 @@ def test_bundled_library_has_no_source_problem() -> None:
     assert report.total == BUNDLED
     assert report.source_problems == 0 and report.count(ERROR) == 0
     assert report.count(kinds=[DUPLICATE]) == 0
+    untitled = [c for c in read_cases(BUNDLED_CASES) if not c.source.title]
+    assert report.count(WARN, [NO_TITLE]) == len(untitled)
+    assert all(c.source.publisher and c.source.url for c in untitled)
 
 
 def test_each_kind_is_found() -> None:
@@ -41,6 +44,8 @@ def test_each_kind_is_found() -> None:
         _case("no-pub", title="标题", url="https://www.gov.cn/1.htm", date="2024"),
         _case("mirror", publisher="人民日报", title="标题", url="http://peopledailynews.eu/1.html", date="2022-11-04"),
         _case("undated", publisher="人民网", title="标题", url="http://www.people.com.cn/2.html"),
+        _case("headless", publisher="人民网", url="http://www.people.com.cn/3.html", date="2024-01-02"),
+        _case("unlinked", publisher="人民网", date="2024-01-02"),
         _case("searched", publisher="南方周末", title="标题", url="https://infzm.com/search?k=%E5%B1%A0", date="2020"),
         Case(id="bare", title="只有标题", source={"publisher": "人民网", "title": "t", "date": "2024"}),
         # what an older build stored: a trust the list does not support (read back tolerantly)
@@ -54,6 +59,9 @@ def test_each_kind_is_found() -> None:
     assert ("no-pub", NO_PUBLISHER) in found
     assert ("mirror", REPOST_ONLY) in found
     assert ("undated", NO_DATE) in found
+    severity = {(f.case_id, f.kind): f.severity for f in audit_cases(cases).findings}
+    assert severity[("headless", NO_TITLE)] == WARN  # publisher and link: checkable, listed 待核实
+    assert severity[("unlinked", NO_TITLE)] == ERROR  # neither headline nor link: a 问题
     assert ("searched", SEARCH_LINK) in found
     assert ("bare", INCOMPLETE) in found and ("bare", NO_FIGURES) in found
     assert ("claimed", BAD_TRUST) in found

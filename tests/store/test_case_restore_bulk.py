@@ -36,11 +36,15 @@ def test_suggest_id_follows_the_library_style() -> None:
 
 def test_next_id_never_reuses_a_deleted_case_id(store: Store, bundled_cases: list[Case]) -> None:
     cases = store.cases
-    assert cases.next_id() == "case-0224"
-    cases.create(_new(bundled_cases[0], "case-0224"), "u")
-    assert cases.next_id() == "case-0225"
-    cases.remove("case-0224", "u")
-    assert cases.next_id() == "case-0225"  # case-0224's history stays in the audit log
+    # the bundled ids are all case-NNNN: the next one is past the highest number, in that width
+    numbers = [int(c.id.removeprefix("case-")) for c in bundled_cases]
+    assert all(c.id == f"case-{n:04d}" for c, n in zip(bundled_cases, numbers))
+    first, second = (f"case-{max(numbers) + k:04d}" for k in (1, 2))
+    assert cases.next_id() == first
+    cases.create(_new(bundled_cases[0], first), "u")
+    assert cases.next_id() == second
+    cases.remove(first, "u")
+    assert cases.next_id() == second  # the deleted id's history stays in the audit log
 
 
 def test_bulk_status_changes_each_case_once_audited(store: Store, bundled_cases: list[Case]) -> None:

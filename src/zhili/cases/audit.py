@@ -1,11 +1,12 @@
 """`zhili cases audit`: every case whose source or content a cadre could not rely on.
 
 Two severities, so the list is something an editor can work through:
-- 问题 (must fix before the case is cited): no source at all, no publisher, no title, a link or
-  date that is not well-formed, a trust level the publisher list does not support, a published
+- 问题 (must fix before the case is cited): no source at all, no publisher, no title and no link
+  either, a link or date that is not well-formed, a trust level the publisher list does not support, a published
   case without problem or practice;
 - 待核实 / 提示 (known and shown as such, fix when possible): the only source is a repost or
-  unlisted site (转载（待核实）), no source date, no outcome figures, and cases whose text looks
+  unlisted site (转载（待核实）), no source date, no headline where publisher and link are there
+  (the stored excerpt did not show it and a title is never invented: the link lets an editor check), no outcome figures, and cases whose text looks
   like another case's (MinHash over character 3-grams; the pair is named).
 
 Pure functions over `Case` objects: the CLI, the API or a page can all call them.
@@ -102,7 +103,10 @@ def source_findings(case: Case) -> list[Finding]:
     if not s.publisher:
         add(NO_PUBLISHER, ERROR, "缺少来源单位（首发的网站或报刊）")
     if not s.title:
-        add(NO_TITLE, ERROR, "缺少来源标题（原文标题）")
+        if s.publisher and s.url:
+            add(NO_TITLE, WARN, "缺少原标题（有发布单位和链接，可据链接核对）")
+        else:
+            add(NO_TITLE, ERROR, "缺少来源标题（原文标题），也没有可据以核对的链接")
     if problem := sources.url_problem(s.url):
         add(BAD_URL, ERROR, problem)
     if problem := sources.date_problem(s.date):
