@@ -57,6 +57,10 @@ GOV_WEIGHT = 2.0     # a gov-dev query counts twice: what cadres type is the mai
 L2 = 1.0             # ridge on standardised features
 TARGET_FALSE_FLAGS = 0.10  # the cut-off: at most this share of fit messages flagged (cross-validated)
 CALIBRATION_DEPTH = 20
+# A coverage signal is missing when the text has no key term / names no topic: then nothing of it
+# is covered (0), not "an average message" — the mean of the labelled messages, nearly all of which
+# have both (6 of 158 lack one), would make a text without any governance word look half-covered.
+NEUTRAL_FIXED = {"key_coverage": 0.0, "topic_coverage": 0.0}
 
 
 # ------------------------------------------------------------------------------ data
@@ -151,7 +155,8 @@ def matrix(items: list[dict], names, neutral: dict[str, float] | None = None,
            key: str = "signals") -> tuple[np.ndarray, dict[str, float]]:
     raw = np.array([[it[key].get(n, np.nan) for n in names] for it in items], dtype=float)
     if neutral is None:
-        neutral = {n: float(np.nanmean(raw[:, j])) if np.isfinite(raw[:, j]).any() else 0.0
+        neutral = {n: NEUTRAL_FIXED[n] if n in NEUTRAL_FIXED else
+                   float(np.nanmean(raw[:, j])) if np.isfinite(raw[:, j]).any() else 0.0
                    for j, n in enumerate(names)}
     filled = np.where(np.isnan(raw), np.array([neutral[n] for n in names]), raw)
     return filled, neutral
