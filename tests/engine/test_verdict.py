@@ -57,20 +57,22 @@ def test_no_fit_problem_shows_weak_cases_with_low_match(engine):
 
 
 def test_fit_problem_gets_readable_match_per_result(engine):
-    ans = engine.recommend("老旧小区想加装电梯，一楼住户坚决反对，协商了几次都没结果", top_k=10)
+    # top 40: the grown library holds ~30 加装电梯 cases, rightly all 高 (was top 10 with 223 cases)
+    ans = engine.recommend("老旧小区想加装电梯，一楼住户坚决反对，协商了几次都没结果", top_k=40)
     assert ans.verdict == "fit" and not ans.no_fit and ans.message == "" and ans.fit_score > 0.9
     top = ans.results[0]
     assert top.match.level == "高" and 60 <= top.match.percent <= 99
     assert top.match.explanation.endswith("。") and "用词" in top.match.explanation
     assert all(r.match is not None and r.match.level in ("高", "中", "低") for r in ans.results)
-    assert {r.match.level for r in ans.results} != {"高"}  # the tail of ten is not all 高
+    assert {r.match.level for r in ans.results} != {"高"}  # the tail of forty is not all 高
 
 
 def test_percent_means_the_same_across_queries(engine):
     """A weak best match does not get a full bar: the best case of a no-fit query scores far
     below the best case of a query the library covers (the fused score is ~1 for both)."""
     good = engine.recommend("错峰共享停车", top_k=1).results[0]
-    weak = engine.recommend("小区遛狗不牵绳，狗屎到处都是", top_k=1).results[0]
+    # wage arrears: still no case (gov-dev q002); dogs, used here before, have fitting cases since the growth
+    weak = engine.recommend("包工头拖欠农民工工资半年了，找谁要", top_k=1).results[0]
     assert good.match.percent >= 60 and weak.match.percent < 30
     assert abs(good.score - weak.score) < 0.6
 

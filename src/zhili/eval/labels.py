@@ -2,7 +2,7 @@
 
 A labels file is JSONL, one `{"id", "fit": true|false}` per line (optional `"borderline": true`
 when the labeller was unsure, `"reason"`, and `"text"`). Texts come from the line itself or,
-for labels kept apart from the texts (e.g. tests/data/messages_fit_labels.jsonl, whose messages
+for labels kept apart from the texts (e.g. tests/data/messages_fit_labels_grown.jsonl, whose messages
 may not be copied into the repository), from a messages file of `{"id", "text"}` lines.
 Reported: the share of no-fit texts the engine flags (recall), the share of fit texts it flags
 (false flags) and the flag's precision — over all labels and over the clear ones.
