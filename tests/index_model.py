@@ -60,7 +60,8 @@ def novel_case(cid: str, n: int) -> Case:
     mechanism, problem, practice = NOVEL[n % len(NOVEL)]
     return Case(id=cid, title=f"{mechanism}化解难题", province="浙江", level="村社区", year=2024,
                 problem=problem, practice=practice, mechanisms=[mechanism], domains=["矛盾纠纷调解"],
-                leadership=["机制引领"])
+                leadership=["机制引领"],  # publishing needs a source (the tests' own label)
+                source={"publisher": "测试用来源", "title": f"{mechanism}（测试）"})
 
 
 def donor_copy(donor: Case, cid: str) -> Case:
