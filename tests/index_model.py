@@ -114,6 +114,25 @@ def sqlite_url(tmp: Path) -> str:
     return f"sqlite:///{tmp / f'model-{uuid.uuid4().hex[:8]}.db'}"
 
 
+# The index mechanics (delta, tombstones, merge, re-index, two processes) need a real library,
+# not this one's size: model tests start from this fixed slice of the bundled library, so each
+# step's from-scratch reference build stays as cheap as when the library had 223 cases.
+MECHANICS_SLICE = 223
+
+
+def seed_slice(url: str, n: int = MECHANICS_SLICE) -> None:
+    """Initialise the new database at `url` with the first `n` bundled cases, published (a
+    `Service.open` afterwards finds it initialised and does not seed the whole library)."""
+    from zhili.cases.io import read_cases
+    from zhili.store import CaseStore
+
+    store = CaseStore.open(url, seed=False)
+    try:
+        store.import_cases(read_cases(config.BUNDLED_CASES)[:n], status="published")
+    finally:
+        store.close()
+
+
 def copy_rules(dest: Path) -> Path:
     shutil.copytree(config.rules_dir(), dest)
     return dest

@@ -14,7 +14,8 @@ from web_helpers import login
 from zhili.store.schema import query_table
 
 # a governance problem the library has no case for (nonsense would be off-topic, never backlog)
-MARS = "村里古井的水质发黄，能不能请人来检测，联系人手机13812345678"
+# problems the bundled library has no case for (古井水质 and 烧烤油烟 have cases since it grew to 1,000)
+MARS = "高空抛物砸坏了楼下的车，能不能请人来查，联系人手机13812345678"
 # run as a script on every page load (a bare "() => {…}" would only define a function, never call it)
 WATCH = """window.__csp = [];
   document.addEventListener('securitypolicyviolation', e => window.__csp.push(e.violatedDirective));"""
@@ -27,9 +28,9 @@ def _backdate(site, query_id: str, when: datetime) -> None:
 
 def test_backlog_status_change_rerun_and_export(browser, site):
     service = site.service
-    for text in (MARS, MARS.replace("，", " ") + "？", "村里古井的水质发黄，能不能请人来检测"):
+    for text in (MARS, MARS.replace("，", " ") + "？", "高空抛物砸坏了楼下的车，能不能请人来查"):
         service.recommend(text, user="editor1")
-    old_id, _ = service.recommend("小区楼下烧烤摊油烟太大，晚上吵得睡不着", user="editor1")
+    old_id, _ = service.recommend("网约车司机在区政府门口聚集维权", user="editor1")
     _backdate(site, old_id, datetime(2026, 1, 1, 17, 30, tzinfo=timezone.utc))  # 01:30 on 2 Jan, Beijing
     page = login(browser, site, "editor1")
     errors: list[str] = []
@@ -38,18 +39,18 @@ def test_backlog_status_change_rerun_and_export(browser, site):
     try:
         page.goto(f"{site.url}/stats?days=365")
         assert "按北京时间的日期汇总" in page.inner_text("main")
-        items = page.locator("[data-testid=backlog-item]", has_text="古井的水质")
+        items = page.locator("[data-testid=backlog-item]", has_text="高空抛物")
         assert items.count() == 1  # three askings, one question
         row = items.first
         assert row.locator("td.num").inner_text() == "3"
         assert "13812345678" not in row.inner_text()
         href = row.locator("[data-testid=rerun]").get_attribute("href")
-        assert href.startswith("/?q=") and "%E5%8F%A4%E4%BA%95" in href  # 古井, url-encoded
+        assert href.startswith("/?q=") and "%E9%AB%98%E7%A9%BA" in href  # 高空, url-encoded
         # the backdated query: on the local day in the chart and in the backlog alike, not on the UTC day
         days = page.locator("svg.chart").first.locator("circle[data-day]").evaluate_all(
             "els => els.map(e => e.dataset.day)")
         assert "2026-01-02" in days and "2026-01-01" not in days
-        moon = page.locator("[data-testid=backlog-item]", has_text="烧烤摊")
+        moon = page.locator("[data-testid=backlog-item]", has_text="网约车")
         assert "2026-01-02 01:30" in moon.inner_text()
 
         with page.expect_download() as xlsx_info:
@@ -57,12 +58,12 @@ def test_backlog_status_change_rerun_and_export(browser, site):
         assert xlsx_info.value.suggested_filename.endswith(".xlsx")
         sheet = load_workbook(io.BytesIO(open(xlsx_info.value.path(), "rb").read())).active
         rows = [[c.value for c in r] for r in sheet.iter_rows(values_only=False)]
-        assert rows[0][0] == "问题（已脱敏）" and any("古井的水质" in (r[0] or "") and r[1] == 3 for r in rows[1:])
+        assert rows[0][0] == "问题（已脱敏）" and any("高空抛物" in (r[0] or "") and r[1] == 3 for r in rows[1:])
         with page.expect_download() as csv_info:
             page.click("[data-testid=export-csv]")
         raw = open(csv_info.value.path(), "rb").read()
         assert raw.startswith(b"\xef\xbb\xbf") and csv_info.value.suggested_filename.endswith(".csv")
-        assert any("古井的水质" in r[0] for r in csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+        assert any("高空抛物" in r[0] for r in csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
 
         key = row.get_attribute("data-key")
         row.get_by_role("button", name="标为已补充").click()
