@@ -60,7 +60,8 @@ def novel_case(cid: str, n: int) -> Case:
     mechanism, problem, practice = NOVEL[n % len(NOVEL)]
     return Case(id=cid, title=f"{mechanism}化解难题", province="浙江", level="村社区", year=2024,
                 problem=problem, practice=practice, mechanisms=[mechanism], domains=["矛盾纠纷调解"],
-                leadership=["机制引领"])
+                leadership=["机制引领"],  # publishing needs a source (the tests' own label)
+                source={"publisher": "测试用来源", "title": f"{mechanism}（测试）"})
 
 
 def donor_copy(donor: Case, cid: str) -> Case:
@@ -111,6 +112,25 @@ def require_postgresql() -> None:
 
 def sqlite_url(tmp: Path) -> str:
     return f"sqlite:///{tmp / f'model-{uuid.uuid4().hex[:8]}.db'}"
+
+
+# The index mechanics (delta, tombstones, merge, re-index, two processes) need a real library,
+# not this one's size: model tests start from this fixed slice of the bundled library, so each
+# step's from-scratch reference build stays as cheap as when the library had 223 cases.
+MECHANICS_SLICE = 223
+
+
+def seed_slice(url: str, n: int = MECHANICS_SLICE) -> None:
+    """Initialise the new database at `url` with the first `n` bundled cases, published (a
+    `Service.open` afterwards finds it initialised and does not seed the whole library)."""
+    from zhili.cases.io import read_cases
+    from zhili.store import CaseStore
+
+    store = CaseStore.open(url, seed=False)
+    try:
+        store.import_cases(read_cases(config.BUNDLED_CASES)[:n], status="published")
+    finally:
+        store.close()
 
 
 def copy_rules(dest: Path) -> Path:

@@ -86,7 +86,7 @@ def test_readers_keep_answering_while_a_rebuild_is_under_way(service: Service) -
 
 def test_large_library_layout_follows_the_store_too(db_url: str, zhili_home: Path) -> None:
     """Above `ann_threshold` the engine streams from the store into the memory-mapped layout;
-    edits still reach it at once (here the threshold is lowered so 223 cases count as large)."""
+    edits still reach it at once (here the threshold is lowered so the bundled library counts as large)."""
     (zhili_home / "zhili.toml").write_text("[match]\nann_threshold = 100\n", encoding="utf-8")
     with Service.open(db_url) as service:
         assert service.recommend("加装电梯 一楼反对", top=3)[1].results

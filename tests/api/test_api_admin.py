@@ -8,6 +8,7 @@ import shutil
 from api_helpers import PASSWORD, Api, error_of
 
 from zhili import config
+from bundled import BUNDLED
 
 
 def test_users_and_tokens(api: Api) -> None:
@@ -64,14 +65,14 @@ def test_stats(api: Api) -> None:
     body = api.client.get("/api/v1/stats", params={"days": 30}, headers=api.auth("viewer")).json()
     assert body["queries"]["total"] >= 1
     assert any(r["province"] == "上海" for r in body["queries"]["by_region"])
-    assert body["library"]["total"] >= 223
+    assert body["library"]["total"] >= BUNDLED
     error_of(api.client.get("/api/v1/stats", params={"days": 0}, headers=api.auth("viewer")), 422, "days")
 
 
 def test_health(api: Api) -> None:
     body = api.client.get("/api/v1/health", headers=api.auth("admin")).json()
     assert body["ok"] and body["db"]["ok"] and body["rules"]["ok"] and not body["degraded"]
-    assert body["library"]["published"] >= 223 and body["index"]["revision"] == body["db"]["revision"]
+    assert body["library"]["published"] >= BUNDLED and body["index"]["revision"] == body["db"]["revision"]
     assert body["index"]["dense"] is True
 
 

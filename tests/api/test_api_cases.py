@@ -9,6 +9,7 @@ import openpyxl
 from api_helpers import Api, error_of, new_case
 
 from zhili.cases.io import read_cases
+from bundled import BUNDLED
 
 CASES = "/api/v1/cases"
 UNIQUE = "鹊桥议事茶话会化解晾衣杆纠纷"  # words no bundled case has
@@ -92,7 +93,7 @@ def test_invalid_cases_name_the_field(api: Api) -> None:
 
 def test_list_filters_and_paging(api: Api) -> None:
     page = api.client.get(CASES, params={"limit": 5, "offset": 5}).json()
-    assert page["total"] >= 223 and len(page["items"]) == 5 and page["offset"] == 5
+    assert page["total"] >= BUNDLED and len(page["items"]) == 5 and page["offset"] == 5
     zj = api.client.get(CASES, params={"province": "浙江", "limit": 200}).json()
     assert zj["items"] and all("浙江" in (c["province"] + c["city"]) for c in zj["items"])
     q = api.client.get(CASES, params={"q": "电梯"}).json()

@@ -12,6 +12,7 @@ from zhili.config import BUNDLED_CASES, MatchSettings
 from zhili.engine import Engine
 from zhili.retrieval.casefile import CaseFile
 from zhili.wiring import cases_engine, open_engine
+from bundled import BUNDLED
 
 QUERIES = ["老旧小区想加装电梯，一楼住户坚决反对", "小区物业跑路了，垃圾没人清，找谁？", "天价彩礼",
            "外卖骑手怎么纳入社区治理", "村里的集体资产账目不清"]
@@ -37,7 +38,7 @@ def test_corpus_with_vectors_streams_into_the_large_layout(zhili_home, exact):
     corpus = zhili_home / "corpus.jsonl"
     corpus.write_text(BUNDLED_CASES.read_text(encoding="utf-8"), encoding="utf-8")
     vectors = np.asarray(exact.backend.index.vectors)
-    settings = _settings(ann_threshold=1, exact_below=1_000)  # large layout, exhaustive search
+    settings = _settings(ann_threshold=1, exact_below=BUNDLED)  # large layout, exhaustive search (total <= exact_below)
     large = open_engine(corpus=corpus, vectors=vectors, settings=settings)
     assert large.backend.index.manifest["layout"] == "large" and large.backend.index.report.rebuilt
     assert isinstance(large.backend.index.cases, CaseFile) and large.backend.index.ann is not None
@@ -70,7 +71,7 @@ def test_misaligned_vectors_are_refused(zhili_home, exact):
 
 
 def test_store_library_above_the_threshold_uses_the_large_layout(zhili_home, exact):
-    settings = _settings(ann_threshold=100)  # 223 published cases → large layout
+    settings = _settings(ann_threshold=100)  # the bundled library (> 100 published cases) → large layout
     large = open_engine(settings=settings)
     assert large.backend.index.manifest["layout"] == "large"
     assert large.backend.index.manifest["source"].startswith("store:")

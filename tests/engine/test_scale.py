@@ -53,7 +53,7 @@ def exact(home, cases) -> Engine:
 
 @pytest.fixture(scope="module")
 def pruned(home, cases) -> Engine:
-    """Candidate generation forced on: 40 candidates per method out of 223 cases."""
+    """Candidate generation forced on: 40 candidates per method out of the whole library."""
     settings = _settings(ann_threshold=1, exact_below=0, ann_k=40)
     return cases_engine(cases, home / "ann", use_rules=False, settings=settings)
 

