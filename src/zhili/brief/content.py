@@ -36,6 +36,7 @@ MAX_TITLE_CHARS = 100
 MAX_AUTHOR_CHARS = 50
 MAX_PRACTICE_CHARS = 160  # per case: the brief points to the case, the source has the rest
 MAX_OUTCOMES = 3
+MAX_NAMED = 4  # mechanisms / actors listed per case card (a 5-case brief stays within 5 A4 pages)
 MAX_MECHANISMS = 3  # named per case in 综合建议
 SECTION_TITLES = (
     "一、问题概述",
@@ -231,8 +232,8 @@ def _case(n: int, r: Result) -> CaseEntry:
         weak=r.weak,
         practice=excerpt(r.practice or r.problem, MAX_PRACTICE_CHARS),
         outcomes=[clean(outcome_line(o)) for o in r.outcomes if outcome_line(o)][:MAX_OUTCOMES],
-        mechanisms=clean("、".join(r.mechanisms)),
-        actors=clean("、".join(r.actors)),
+        mechanisms=clean("、".join(list(dict.fromkeys(r.mechanisms))[:MAX_NAMED])),
+        actors=clean("、".join(list(dict.fromkeys(r.actors))[:MAX_NAMED])),
         leadership=clean("、".join(r.leadership)),
         source_title=clean(src.title),
         source_label=clean(_source_label(src.title, src.date, src.publisher, src.trust)),

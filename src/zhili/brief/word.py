@@ -46,7 +46,7 @@ SIZE_XIAOCHU = Pt(36)  # 小初
 LINE_PITCH = Pt(28)
 SMALL_PITCH = Pt(22)  # 4号 lines (case metadata)
 SIZE_XIAOSI = Pt(12)  # 小四: the source list
-SOURCE_PITCH = Pt(18)
+SOURCE_PITCH = Pt(16)  # 五号 lines: publisher《title》, date, trust and link make long entries
 INDENT_2_CHARS = Pt(32)
 RED = RGBColor(0xFF, 0x00, 0x00)
 LINK_BLUE = RGBColor(0x1F, 0x4E, 0x9E)
@@ -199,12 +199,12 @@ def _source(doc: DocxDocument, e: CaseEntry) -> None:
     p = _para(doc)
     p.paragraph_format.first_line_indent = Pt(0)
     p.paragraph_format.line_spacing = SOURCE_PITCH
-    _run(p, f"[{e.number}] 案例{e.number}（{e.case_id}）：{e.source_label}", FANGSONG, SIZE_XIAOSI)
+    _run(p, f"[{e.number}] 案例{e.number}（{e.case_id}）：{e.source_label}", FANGSONG, SIZE_5)
     if e.source_url:
-        _run(p, "，", FANGSONG, SIZE_XIAOSI)
-        add_hyperlink(p, e.source_url, _run(p, e.source_url, FANGSONG, SIZE_XIAOSI, color=LINK_BLUE))
+        _run(p, "，", FANGSONG, SIZE_5)
+        add_hyperlink(p, e.source_url, _run(p, e.source_url, FANGSONG, SIZE_5, color=LINK_BLUE))
     elif e.source_text:
-        _run(p, f"，{e.source_text}", FANGSONG, SIZE_XIAOSI)
+        _run(p, f"，{e.source_text}", FANGSONG, SIZE_5)
 
 
 def _body(doc: DocxDocument, brief: Brief) -> None:
