@@ -26,7 +26,12 @@ from zhili import config
 from zhili.cases import Case
 from zhili.wiring import cases_engine
 
-TOLERANCE = 1e-6
+TOLERANCE = 1.01e-4
+"""Answers carry scores rounded to 4 decimals. Sums over the same numbers in another order (an
+index re-made in place vs. one built from scratch, cases in another order) differ in the last
+bits, and a score sitting on a rounding boundary then shows 0.0001 apart: one rounding unit is the
+finest equality the answers can show (CI met exactly that once with 1,000 cases). The ids and
+their order must still be exactly the rebuild's."""
 PG_URL_ENV = "ZHILI_TEST_PG_URL"  # as tests/conftest.py (not imported: several conftest modules exist)
 REQUIRE_PG_ENV = "ZHILI_REQUIRE_PG"
 QUERIES = (
