@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from .facets import facet_columns
 from .schema import SCHEMA_VERSION, STATUSES, audit_table, cases_table, make_engine, meta_table
 from .tx import CASES_LOCK, writing
 
+FIRST_OPEN_TRIES = 8  # see `CaseStore.prepare`
 BATCH = 500  # rows per executemany / IN (...) list; well under SQLite's variable limit
 Status = Literal["draft", "published"]
 ROW_KEYS = ("payload", "content_hash", "status", "updated_at", "updated_by",
@@ -143,7 +145,22 @@ class CaseStore:
         return writing(self.engine, CASES_LOCK)
 
     def prepare(self, seed: bool = True) -> None:
-        """Migrate to the current schema, then seed a never-initialised database once."""
+        """Migrate to the current schema, then seed a never-initialised database once.
+
+        Two processes opening the same new SQLite file at once can meet SQLite's "database is
+        locked" before the busy timeout applies (switching a fresh file to WAL needs it alone);
+        both steps are idempotent, so the opener that lost simply tries again."""
+        from sqlalchemy.exc import OperationalError
+
+        for attempt in range(FIRST_OPEN_TRIES):
+            try:
+                return self._prepare(seed)
+            except OperationalError as exc:
+                if "locked" not in str(exc) or attempt == FIRST_OPEN_TRIES - 1:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
+
+    def _prepare(self, seed: bool) -> None:
         migrate.upgrade(self.engine)
         if self.meta("initialized") is not None:
             return
