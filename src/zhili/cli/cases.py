@@ -177,6 +177,38 @@ def delete(ids: list[str] = typer.Argument(..., help="案例编号"),
     _bulk("delete", ids, dry_run=not yes)
 
 
+@app.command("update-bundled")
+def update_bundled(
+    yes: bool = typer.Option(False, "--yes", help="确认更新（否则只列出将会怎样）"),
+    draft: bool = typer.Option(False, "--draft", help="新增的案例存为草稿，审核后再发布"),
+) -> None:
+    """用本版本自带的案例库更新工作区：补上新增案例、更正本地没改过的案例；本地修改或删除过的保持不变。"""
+    from ..access.errors import ApiError
+    from ..service import Service
+    from ..usecases import Actor
+
+    console, actor = _out(), Actor.cli()
+    try:
+        with Service.open(follow_writes=False) as service:
+            plan = service.library.bundled_plan(actor)
+            console.print(f"内置案例库：{plan}", markup=False)
+            for label, ids in (("本地已修改，保留本地版本", plan.edited), ("本地已删除，不再加回", plan.deleted)):
+                if ids:
+                    shown = "、".join(ids[:20]) + (f" 等 {len(ids)} 个" if len(ids) > 20 else "")
+                    console.print(f"  {label}：{shown}", markup=False)
+            if not plan.pending:
+                console.print("[green]✓ 已是最新[/]，无需更新")
+                return
+            if not yes:
+                console.print("未更新。确认后请加 --yes 再运行一次。")
+                return
+            done = service.library.update_bundled(actor, "draft" if draft else "published")
+    except (SQLAlchemyError, ApiError) as exc:
+        _err().print(f"✗ 更新失败，案例库保持原样：{getattr(exc, 'message', None) or exc}", style="red", markup=False)
+        raise typer.Exit(1) from None
+    console.print(f"[green]✓ 已更新[/]：新增 {len(done.added)}（{'草稿' if draft else '已发布'}），更正 {len(done.updated)}")
+
+
 @app.command()
 def export(
     file: Path = typer.Argument(..., help="输出文件；格式按扩展名判断"),

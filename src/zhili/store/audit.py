@@ -21,9 +21,9 @@ from sqlalchemy import Connection, Engine, insert, select
 from .clock import aware
 from .schema import audit_table
 
-ACTIONS = ("create", "update", "status", "remove", "import", "restore")
+ACTIONS = ("create", "update", "status", "remove", "import", "restore", "bundled")
 USER_ACTIONS = ("user_create", "role", "disable", "enable", "password", "token_issue", "token_revoke")
-CONTENT_ACTIONS = ("create", "update", "import", "restore")  # case actions that may change what a case says
+CONTENT_ACTIONS = ("create", "update", "import", "restore", "bundled")  # case actions that may change what a case says
 
 
 @dataclass(frozen=True)

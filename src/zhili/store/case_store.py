@@ -22,7 +22,7 @@ from sqlalchemy.engine import URL
 
 from ..cases.errors import field_label, validation_messages
 from ..cases.model import ID_PATTERN, Case, stored_case
-from . import audit, migrate
+from . import audit, bundled, migrate
 from .case_records import CaseRecord, page_query, payload_of, record_of
 from .clock import now
 from .errors import (
@@ -170,10 +170,7 @@ class CaseStore:
             self._set_meta(conn, "schema_version", str(SCHEMA_VERSION))
             self._set_meta(conn, "initialized", now().isoformat())
             if seed and not conn.execute(select(func.count()).select_from(cases_table)).scalar_one():
-                from ..cases.io import read_cases
-                from ..config import BUNDLED_CASES
-
-                self._apply(conn, read_cases(BUNDLED_CASES), replace=False, status="published", user=None)
+                self._update_bundled(conn, bundled.shipped(), "published")
                 self._set_meta(conn, "seeded_from", "bundled")
 
     # ---- meta --------------------------------------------------------------------------------
@@ -432,6 +429,43 @@ class CaseStore:
             after = {**after, **extra}
         return {"kind": "case", "case_id": case_id, "action": action, "user": user, "at": at,
                 "before": snap(old), "after": after}
+
+    # ---- the shipped library -----------------------------------------------------------------
+
+    def bundled_plan(self, bundle: Sequence[Case] | None = None) -> bundled.BundledPlan:
+        """What `update_bundled` would do with `bundle` (default: the library this release ships)."""
+        with self.engine.connect() as conn:
+            return bundled.plan(conn, bundled.shipped() if bundle is None else bundle,
+                                self._meta(conn, "seeded_from") == "bundled")
+
+    def update_bundled(self, bundle: Sequence[Case] | None = None,
+                       status: Status = "published") -> bundled.BundledPlan:
+        """Add the shipped cases this library never had (with `status`) and bring the ones nobody
+        here changed to the shipped text, in one transaction; what someone edited or deleted
+        stays as it is (see `zhili.store.bundled`). Returns what was done."""
+        check_choice(status, STATUSES, "状态")
+        with self._write() as conn:
+            return self._update_bundled(conn, bundled.shipped() if bundle is None else bundle, status)
+
+    def _update_bundled(self, conn: Connection, bundle: Sequence[Case], status: str) -> bundled.BundledPlan:
+        done = bundled.plan(conn, bundle, self._meta(conn, "seeded_from") == "bundled")
+        if not done.pending:
+            return done
+        at = now()
+        new_rows = [_row(done.cases[cid], status, None, at) for cid in done.added]
+        olds = {o.id: o for o in self._old_rows(conn, list(done.updated))}
+        changed_rows = [_row(done.cases[cid], olds[cid].status, None, at) for cid in done.updated]
+        for chunk in _batches(new_rows):
+            conn.execute(insert(cases_table), [{**r, "created_at": at} for r in chunk])
+        stmt = (update(cases_table).where(cases_table.c.id == bindparam("b_id"))
+                .values({k: bindparam(f"b_{k}") for k in ROW_KEYS}))
+        for chunk in _batches(changed_rows):
+            conn.execute(stmt, [{f"b_{k}": v for k, v in r.items()} for r in chunk])
+        audit.write(conn, [self._audit_row(r["id"], bundled.ACTION, None, at, None, r) for r in new_rows]
+                    + [self._audit_row(r["id"], bundled.ACTION, None, at, olds[r["id"]], r) for r in changed_rows])
+        if status == "published" or any(r["status"] == "published" for r in changed_rows):
+            self._bump(conn)
+        return done
 
     # ---- bulk --------------------------------------------------------------------------------
 

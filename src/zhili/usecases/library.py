@@ -29,6 +29,7 @@ from .actor import Actor
 if TYPE_CHECKING:
     from ..service import Service
     from ..store.audit import AuditEntry
+    from ..store.bundled import BundledPlan
     from ..store.case_records import CaseRecord
     from ..store.case_store import ImportSummary
 
@@ -301,6 +302,26 @@ class Library:
         self._written()
         return summary
 
+    # ------------------------------------------------------------------ the shipped library
+    def bundled_plan(self, actor: Actor) -> "BundledPlan":
+        """What updating to the library this release ships would add, correct and leave alone."""
+        self._check_admin(actor, "查看内置案例库更新")
+        return self.store.bundled_plan()
+
+    def update_bundled(self, actor: Actor, status: Status = "published") -> "BundledPlan":
+        """Add the release's new cases (as `status`) and correct the ones nobody here changed,
+        in one transaction; local edits and deletions stay (`zhili.store.bundled`)."""
+        self._check_admin(actor, "更新内置案例库")
+        if status not in ("draft", "published"):
+            raise ApiError(422, "validation_error", "新增案例的状态应为“草稿”或“发布”", "status must be draft or published",
+                           field="status")
+        if status == "published":
+            self._check_direct_publish(actor)
+        done = self.store.update_bundled(status=status)
+        if done.pending:
+            self._written()
+        return done
+
     def export(self, status: str, actor: Actor) -> list[Case]:
         """The cases to export: published ones for anyone who may read, drafts for editors."""
         if status != "published" and not actor.may_see_drafts:
@@ -334,6 +355,11 @@ class Library:
     def _check_publish(self, case_id: str, actor: Actor) -> None:
         if self.own_unreviewed(self.store.get_record(case_id), actor):
             raise review_refused("已开启发布审核：您是此案例内容的最后修改人，不能自己发布，请由其他编辑或管理员审核后发布")
+
+    @staticmethod
+    def _check_admin(actor: Actor, what: str) -> None:
+        if not actor.at_least("admin"):
+            raise ApiError(403, "forbidden", f"{what}需要管理员权限", "Needs an admin", field=None)
 
     @staticmethod
     def _check_direct_publish(actor: Actor) -> None:

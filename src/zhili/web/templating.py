@@ -24,7 +24,8 @@ RISK_CLASS = {"低": "risk-low", "中": "risk-mid", "高": "risk-high"}
 STATUS_LABELS = {"draft": "草稿", "published": "已发布"}
 ACTION_LABELS = {"create": "新建", "update": "修改", "status": "状态变更", "remove": "删除", "import": "导入",
                  "restore": "恢复", "review_accepted": "审核确认", "review_rejected": "审核驳回",
-                 "review_draft": "确认不重复，导入", "merge": "合并", "split": "拆分"}
+                 "review_draft": "确认不重复，导入", "merge": "合并", "split": "拆分",
+                 "bundled": "内置案例库"}
 
 
 def _page_context(request: Request) -> dict[str, Any]:
