@@ -6,6 +6,10 @@ No scores, match levels or no-fit flags are printed on purpose (the judge must r
 
 --rest: every message not yet labelled in tests/data/messages_fit_labels_grown.jsonl.
 --json: one line per message {"id", "top3": [ids]} (to diff top 3s after the library changes).
+--changed: the labelled messages that record a top3 and whose top 3 now differs (ids, one a
+  line: old → new); feed them back with --ids-file to print them for re-judging, e.g.
+    python benchmarks/judge_top3.py --library NEW.jsonl --changed > ids.txt
+    python benchmarks/judge_top3.py --library NEW.jsonl --ids-file ids.txt
 """
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ def main() -> None:
     ap.add_argument("--ids-file", type=Path, default=None)
     ap.add_argument("--rest", action="store_true")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--changed", action="store_true")
     ap.add_argument("--chars", type=int, default=700)
     args = ap.parse_args()
     os.environ["ZHILI_HOME"] = tempfile.mkdtemp(prefix="zhili-judge-")
@@ -38,6 +43,9 @@ def main() -> None:
     ids = list(args.ids)
     if args.ids_file:
         ids += [x.strip() for x in args.ids_file.read_text().split() if x.strip()]
+    labelled = [json.loads(x) for x in LABELS.read_text(encoding="utf-8").splitlines() if x.strip()]
+    if args.changed:
+        ids += [lab["id"] for lab in labelled if lab.get("top3")]
     if args.rest:
         done = {json.loads(x)["id"] for x in LABELS.read_text(encoding="utf-8").splitlines() if x.strip()}
         ids += [m["id"] for m in msgs if m["id"] not in done]
@@ -50,6 +58,12 @@ def main() -> None:
     for it in items:
         ans = engine.recommend(it["text"], top_k=3)
         top = [r.case_id for r in ans.results]
+        if args.changed:
+            old = next(lab["top3"] for lab in labelled if lab["id"] == it["id"])
+            if old != top:
+                print(it["id"], file=sys.stdout)
+                print(f"{it['id']}: {' '.join(old)} -> {' '.join(top)}", file=sys.stderr)
+            continue
         if args.json:
             print(json.dumps({"id": it["id"], "top3": top}, ensure_ascii=False))
             continue
