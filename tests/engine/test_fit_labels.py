@@ -107,11 +107,14 @@ def test_labels_file_is_well_formed_and_large_enough():
     labels = [json.loads(x) for x in LABELS.read_text(encoding="utf-8").splitlines() if x.strip()]
     assert len(labels) >= 120 and len({lab["id"] for lab in labels}) == len(labels)
     assert all(isinstance(lab["fit"], bool) and lab["reason"].strip() for lab in labels)
-    assert {"fit", "borderline", "id", "reason", "source"} == set().union(*map(set, labels))
+    assert {"fit", "borderline", "id", "reason", "source"} <= set().union(*map(set, labels))
+    assert set().union(*map(set, labels)) <= {"fit", "borderline", "id", "reason", "source", "top3"}
+    # the rows judged last name the top 3 they were judged on (to re-judge those whose top 3 changed)
+    assert all(len(lab["top3"]) == 3 for lab in labels if lab["source"] == "after-growth-rest")
     # carried-over old labels are fit ones only (every old case is still in the library; an old
     # no-fit may have a fitting new case, so those are unknown and left out)
     assert all(lab["fit"] for lab in labels if lab["source"] == "old-label")
-    assert {lab["source"] for lab in labels} == {"after-growth", "old-label"}
+    assert {lab["source"] for lab in labels} == {"after-growth", "old-label", "after-growth-rest"}
     old = {json.loads(x)["id"] for x in OLD_LABELS.read_text(encoding="utf-8").splitlines() if x.strip()}
     assert {lab["id"] for lab in labels} <= old
 
