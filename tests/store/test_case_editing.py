@@ -127,7 +127,7 @@ def test_bad_requests_are_refused_with_chinese_messages(store: Store, bundled_ca
     with pytest.raises(ValueError, match="控制字符"):
         cases.create(_new(bundled_cases[0], "x-3"), "bad\x00user")
     assert (cases.revision(), cases.count()) == (rev, count)
-    assert store.audit.history(bundled_cases[0].id)[-1].action == "import"  # only the seed row
+    assert store.audit.history(bundled_cases[0].id)[-1].action == "bundled"  # only the seed row
 
 
 def test_page_filters_search_and_counts(store: Store, bundled_cases: list[Case]) -> None:

@@ -62,7 +62,7 @@ def test_bulk_status_changes_each_case_once_audited(store: Store, bundled_cases:
         assert (last.action, last.user) == ("status", "李四")
         assert last.before["status"] == "draft" and last.after["status"] == "published"
         assert last.before["case"] == last.after["case"]
-    assert audit.history("case-0003")[-1].action == "import"  # already published: no audit row
+    assert audit.history("case-0003")[-1].action == "bundled"  # already published: no audit row
     assert {c.id for c in cases.published()} >= {"bulk-1", "bulk-2"}
 
     rev = cases.revision()

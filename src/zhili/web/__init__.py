@@ -10,11 +10,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from .errors import error_page
-from .pages import admin, assess, auth_pages, cases, imports, ingest, mine, rules, search, stats, users
+from .pages import admin, assess, auth_pages, bundled, cases, imports, ingest, mine, rules, search, stats, users
 from .templating import STATIC_DIR, templates
 
 router = APIRouter(include_in_schema=False)
-for _page in (search, cases, mine, admin, imports, ingest, rules, users, stats, assess, auth_pages):
+for _page in (search, cases, mine, admin, imports, bundled, ingest, rules, users, stats, assess, auth_pages):
     router.include_router(_page.router)
 
 __all__ = ["router", "STATIC_DIR", "error_page", "templates"]

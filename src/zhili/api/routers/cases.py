@@ -11,7 +11,7 @@ from fastapi import Path as PathParam
 from fastapi.encoders import jsonable_encoder
 
 from ...access import review
-from ...access.auth import Editor, Searcher, Viewer, current_user, role_at_least
+from ...access.auth import Admin, Editor, Searcher, Viewer, current_user, role_at_least
 from ...access.errors import ApiError, unauthorized
 from ...service import Service
 from ..deps import get_service, require_json
@@ -41,6 +41,20 @@ def drafts_allowed(request: Request, what: str) -> None:
         raise unauthorized()
     raise ApiError(403, "forbidden", f"只有编辑及以上权限可以{what}草稿", "Drafts are visible to editors only",
                    field="status")
+
+
+@router.get("/bundled-update", summary="内置案例库更新：将新增、更正、保留本地版本的案例（不做修改）")
+def bundled_plan(request: Request, user: Any = Admin, service: Service = Depends(get_service)) -> dict[str, Any]:
+    """本版本自带的案例库与工作区对比：新增（工作区从未有过）、更新（本地没改过、内置文本已更正）、
+    本地已修改或已删除（保持本地版本，不会被覆盖）。"""
+    return service.library.bundled_plan(actor_of(request, user)).json()
+
+
+@router.post("/bundled-update", summary="按内置案例库更新工作区（一个事务；本地修改或删除过的案例保持不变）")
+def bundled_update(request: Request, status: Status = Query("published", description="新增案例的状态：草稿 / 发布"),
+                   user: Any = Admin, service: Service = Depends(get_service)) -> dict[str, Any]:
+    """开启发布审核时新增案例只能存为草稿（status=draft）。"""
+    return service.library.update_bundled(actor_of(request, user), status).json()
 
 
 @router.get("", summary="案例列表（筛选、分页）")
