@@ -55,6 +55,8 @@ def test_an_admin_updates_an_older_workspace(old_api: Api, bundled_cases: list[C
 
 def test_the_page_shows_the_plan_and_applies_it(old_api: Api, bundled_cases: list[Case]) -> None:
     client, _csrf = old_api.session("admin")
+    listing = client.get("/admin/cases")
+    assert 'data-testid="bundled-pending"' in listing.text and f"新增 {len(bundled_cases) - OLD} 个" in listing.text
     page = client.get("/admin/bundled")
     assert page.status_code == 200
     assert f"新增 {len(bundled_cases) - OLD}，更新 1" in page.text and "case-0003" in page.text
@@ -63,5 +65,6 @@ def test_the_page_shows_the_plan_and_applies_it(old_api: Api, bundled_cases: lis
     assert done.status_code == 200 and 'data-testid="bundled-done"' in done.text
     assert "与内置案例库对比：新增 0，更新 0，未变" in done.text and "本地已修改 1" in done.text
     assert old_api.service.store.cases.count("published") == len(bundled_cases)
+    assert 'data-testid="bundled-pending"' not in client.get("/admin/cases").text
     viewer, _ = old_api.session("editor")
     assert viewer.get("/admin/bundled").status_code == 403

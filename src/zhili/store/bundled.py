@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, func, select
@@ -72,8 +73,13 @@ def _from_bundle(row: Any, seed_at: Any) -> bool:
             and row.at == seed_at)
 
 
-def plan(conn: Connection, bundle: Sequence[Case], seeded: bool) -> BundledPlan:
-    """Compare `bundle` with the stored library; `seeded`: the workspace was seeded from a bundle."""
+def plan(conn: Connection, bundle: Sequence[Case] | None, seeded: bool) -> BundledPlan:
+    """Compare `bundle` (default: the shipped library) with the stored library; `seeded`: the
+    workspace was seeded from a bundle."""
+    if bundle is None:
+        bundle, hashes = _shipped()
+    else:
+        hashes = {c.id: c.content_hash() for c in bundle}
     stored = {r.id: r.content_hash for r in conn.execute(select(cases_table.c.id, cases_table.c.content_hash))}
     ids = {c.id for c in bundle}
     last: dict[str, Any] = {}
@@ -89,7 +95,7 @@ def plan(conn: Connection, bundle: Sequence[Case], seeded: bool) -> BundledPlan:
         entry = last.get(case.id)
         if case.id not in stored:
             (deleted if entry is not None else added).append(case.id)
-        elif stored[case.id] == case.content_hash():
+        elif stored[case.id] == hashes[case.id]:
             unchanged += 1
         elif entry is not None and _from_bundle(entry, seed_at):
             updated.append(case.id)
@@ -99,9 +105,12 @@ def plan(conn: Connection, bundle: Sequence[Case], seeded: bool) -> BundledPlan:
                        {c.id: c for c in bundle})
 
 
-def shipped() -> list[Case]:
-    """The case library this release ships (src/zhili/data/cases.jsonl)."""
+@lru_cache(maxsize=1)
+def _shipped() -> tuple[tuple[Case, ...], dict[str, str]]:
+    """The case library this release ships (src/zhili/data/cases.jsonl) and its content hashes,
+    read once per process: an admin page asks for the plan on every visit."""
     from ..cases.io import read_cases
     from ..config import BUNDLED_CASES
 
-    return read_cases(BUNDLED_CASES)
+    cases = tuple(read_cases(BUNDLED_CASES))
+    return cases, {c.id: c.content_hash() for c in cases}

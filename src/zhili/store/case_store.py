@@ -170,7 +170,7 @@ class CaseStore:
             self._set_meta(conn, "schema_version", str(SCHEMA_VERSION))
             self._set_meta(conn, "initialized", now().isoformat())
             if seed and not conn.execute(select(func.count()).select_from(cases_table)).scalar_one():
-                self._update_bundled(conn, bundled.shipped(), "published")
+                self._update_bundled(conn, None, "published")
                 self._set_meta(conn, "seeded_from", "bundled")
 
     # ---- meta --------------------------------------------------------------------------------
@@ -435,8 +435,7 @@ class CaseStore:
     def bundled_plan(self, bundle: Sequence[Case] | None = None) -> bundled.BundledPlan:
         """What `update_bundled` would do with `bundle` (default: the library this release ships)."""
         with self.engine.connect() as conn:
-            return bundled.plan(conn, bundled.shipped() if bundle is None else bundle,
-                                self._meta(conn, "seeded_from") == "bundled")
+            return bundled.plan(conn, bundle, self._meta(conn, "seeded_from") == "bundled")
 
     def update_bundled(self, bundle: Sequence[Case] | None = None,
                        status: Status = "published") -> bundled.BundledPlan:
@@ -445,9 +444,9 @@ class CaseStore:
         stays as it is (see `zhili.store.bundled`). Returns what was done."""
         check_choice(status, STATUSES, "状态")
         with self._write() as conn:
-            return self._update_bundled(conn, bundled.shipped() if bundle is None else bundle, status)
+            return self._update_bundled(conn, bundle, status)
 
-    def _update_bundled(self, conn: Connection, bundle: Sequence[Case], status: str) -> bundled.BundledPlan:
+    def _update_bundled(self, conn: Connection, bundle: Sequence[Case] | None, status: str) -> bundled.BundledPlan:
         done = bundled.plan(conn, bundle, self._meta(conn, "seeded_from") == "bundled")
         if not done.pending:
             return done

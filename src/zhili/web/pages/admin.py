@@ -123,9 +123,12 @@ def case_list(request: Request, page: str = "1") -> Response:
     query = urlencode({k: v for k, v in chosen.items() if v})
     here = f"/admin/cases?{query}{'&' if query else ''}page={page_no}"
     gone = request.query_params.get("gone", "")[:64]
+    who = actor(request, user)
+    bundled = service(request).library.bundled_plan(who) if who.at_least("admin") else None
     return templates.TemplateResponse(request, "admin/list.html", {
         "records": records, "total": total, "page": page_no, "pages": pages, "f": chosen,
         "query": query, "provinces": PROVINCES, "orders": ORDERS, "here": here,
+        "bundled": bundled if bundled is not None and bundled.pending else None,
         "flash": _list_flash(request), "gone": gone if request.query_params.get("done") == "delete" else ""})
 
 
