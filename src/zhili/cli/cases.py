@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,20 +18,13 @@ from ..cases.errors import CaseFileError, field_label
 from ..cases.io import FORMATS, Progress as ProgressFn, detect_format, read_cases, write_cases
 from ..cases.model import Case
 from ..cases.stats import library_stats
+from ._output import dump as _dump, err as _err, out as _out
 
 if TYPE_CHECKING:
     from ..store import CaseStore
 
 app = typer.Typer(help="案例库：校验、导入、导出、统计", no_args_is_help=True)
 SHOW_ERRORS = 200  # rows printed; the count says how many more there are
-
-
-def _out() -> Console:
-    return Console(highlight=False)
-
-
-def _err() -> Console:
-    return Console(stderr=True, highlight=False)
 
 
 @contextmanager
@@ -231,7 +223,7 @@ def stats(
         raise typer.Exit(1) from None
     data = library_stats(cases)
     if as_json:
-        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        _dump(data)
         return
     total = data["total"]
     years = f"{data['year_min']}–{data['year_max']}" if data["year_min"] is not None else "—"
@@ -271,7 +263,7 @@ def audit(
     report = audit_cases(cases, duplicates=not no_duplicates)
     errors = report.count(ERROR)
     if as_json:
-        typer.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+        _dump(report.to_json())
         raise typer.Exit(1 if errors else 0)
     for case_id, found in report.by_case().items():
         console.print(f"{case_id}", markup=False)
