@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from html import unescape
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,6 +17,7 @@ from web_helpers import PASSWORD
 from zhili.web.uploads import MAX_UPLOAD
 
 BIG = b"x" * (MAX_UPLOAD + 1)
+SAMPLES = Path(__file__).resolve().parents[2] / "examples" / "assessments"
 
 
 @pytest.fixture(scope="module")
@@ -72,12 +74,12 @@ def _said(html: str, testid: str | None = None) -> str:
 def test_each_refusal_says_why_and_stores_nothing(app_client, who, url, data, files, status, said) -> None:
     client, service = app_client
     token = _login(client, who)
-    batches = len(service.store.ingest.batches())
+    batches, periods = len(service.store.ingest.batches()), service.assessments.periods("health")
     r = client.post(url, data={"csrf_token": token, **data}, files=files, follow_redirects=False)
     assert r.status_code == status
     assert _said(r.text, "ingest-error" if url == "/admin/ingest" and status != 403 else None) == said
     assert len(service.store.ingest.batches()) == batches
-    assert service.assessments.periods("health") == []
+    assert service.assessments.periods("health") == periods
 
 
 def test_the_per_file_check_answers_in_json(app_client) -> None:
@@ -89,3 +91,20 @@ def test_the_per_file_check_answers_in_json(app_client) -> None:
     assert r.status_code == 422 and r.json() == {"ok": False, "message": "没有收到文件"}
     r = client.post("/admin/ingest/check", data={"csrf_token": token}, files={"file": ("说明.txt", "第一段。".encode())})
     assert r.json()["ok"] is True and r.json()["message"].startswith("说明.txt：")
+
+
+def test_a_units_page_and_report_say_why_they_refuse(app_client) -> None:
+    client, service = app_client
+    _login(client, "viewer4")
+    r = client.get("/assess/capability/units/P03/report.docx")
+    assert r.status_code == 403 and _said(r.text).startswith("无权查看个人结果｜")
+    _login(client, "assessor4")
+    for url in ("/assess/capability/units/没有这个人", "/assess/capability/units/没有这个人/report.docx"):
+        r = client.get(url)
+        assert r.status_code == 404 and _said(r.text).startswith("没有找到｜")
+    r = client.get("/assess/nope/units/P03/report.docx")
+    assert r.status_code == 404 and _said(r.text) == "没有这个测评包｜没有名为“nope”的测评包。"
+    service.assessments.import_file("capability", SAMPLES / "capability-sample.xlsx", by="assessor4")
+    r = client.get("/assess/capability/units/P03/report.docx")
+    assert r.status_code == 200 and r.content[:2] == b"PK"
+    assert "P03" in r.headers["content-disposition"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
@@ -148,34 +148,38 @@ async def import_upload(request: Request, name: str) -> Response:
                                       {"pack": pack, "errors": [], "file": filename, "summary": summary})
 
 
-@router.get("/assess/{name}/units/{unit}", response_class=HTMLResponse)
-async def unit_page(request: Request, name: str, unit: str) -> Response:
+async def _unit_read(request: Request, name: str, read: Callable[[Any, Any], Any]) -> Any:
+    """(pack, `read(assessments, user)`) for one unit's view or report, as this user may see it;
+    else the page to send (login, unknown pack, personal results refused, unit not found)."""
     got = _open(request, name)
     if isinstance(got, Response):
         return got
     user, pack = got
+    assessments = service(request).assessments
     try:
-        view = await run_in_threadpool(lambda: service(request).assessments.unit(
-            name, unit, personal=can_assess(user), by=username(user)))
+        return pack, await run_in_threadpool(lambda: read(assessments, user))
     except AssessAccessError as exc:
         return message_page(request, "无权查看个人结果", str(exc), 403)
     except UnitNotFoundError as exc:
         return message_page(request, "没有找到", str(exc), 404)
+
+
+@router.get("/assess/{name}/units/{unit}", response_class=HTMLResponse)
+async def unit_page(request: Request, name: str, unit: str) -> Response:
+    got = await _unit_read(request, name, lambda a, user: a.unit(name, unit, personal=can_assess(user),
+                                                                 by=username(user)))
+    if isinstance(got, Response):
+        return got
+    pack, view = got
     view["radar"], view["spark"] = Markup(view["radar"]), Markup(view["spark"])
     return templates.TemplateResponse(request, "assess/unit.html", {"pack": pack, "v": view, "l": view["latest"]})
 
 
 @router.get("/assess/{name}/units/{unit}/report.docx")
 async def unit_report(request: Request, name: str, unit: str) -> Response:
-    got = _open(request, name)
+    got = await _unit_read(request, name, lambda a, user: a.report_docx(name, unit, personal=can_assess(user),
+                                                                        by=username(user)))
     if isinstance(got, Response):
         return got
-    user, _ = got
-    try:
-        data = await run_in_threadpool(lambda: service(request).assessments.report_docx(
-            name, unit, personal=can_assess(user), by=username(user)))
-    except AssessAccessError as exc:
-        return message_page(request, "无权查看个人结果", str(exc), 403)
-    except UnitNotFoundError as exc:
-        return message_page(request, "没有找到", str(exc), 404)
+    _, data = got
     return _download(data, DOCX, f"{unit}诊断报告.docx")
