@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from web_helpers import PASSWORD
+from web_helpers import PASSWORD, page_client
 
 from zhili.web.uploads import MAX_UPLOAD
 
@@ -22,21 +22,12 @@ SAMPLES = Path(__file__).resolve().parents[2] / "examples" / "assessments"
 
 @pytest.fixture(scope="module")
 def app_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, object]]:
-    home = tmp_path_factory.mktemp("upload-forms-home")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("ZHILI_HOME", str(home))
-    mp.delenv("ZHILI_DB_URL", raising=False)
     from zhili.api.settings import ApiSettings
-    from zhili.app import create_app
-    from zhili.service import Service
 
-    service = Service.open(f"sqlite:///{home / 'zhili.db'}")
-    for name, role in (("editor4", "editor"), ("assessor4", "assessor"), ("viewer4", "viewer")):
-        service.store.users.create(name, PASSWORD, role)
-    with TestClient(create_app(service, ApiSettings(max_upload_bytes=2 * MAX_UPLOAD))) as client:
-        yield client, service
-    service.close()
-    mp.undo()
+    users = [("editor4", "editor"), ("assessor4", "assessor"), ("viewer4", "viewer")]
+    with page_client(tmp_path_factory.mktemp("upload-forms-home"), users,
+                     ApiSettings(max_upload_bytes=2 * MAX_UPLOAD)) as got:
+        yield got
 
 
 def _login(client: TestClient, name: str) -> str:
