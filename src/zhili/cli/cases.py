@@ -202,6 +202,21 @@ def _count_table(title: str, counts: dict[str, int], total: int) -> Table:
     return table
 
 
+def _cases_of(file: Optional[Path], console: Console) -> list[Case]:
+    """The cases of `file`, else of the library; exit 1 with the reason when neither can be read."""
+    try:
+        if file is not None:
+            return _load(file, console)
+        with _open_store() as store:
+            return store.all()
+    except CaseFileError as exc:
+        _print_errors(console, exc)
+        raise typer.Exit(1) from None
+    except (SQLAlchemyError, ImportError) as exc:
+        _err().print(f"✗ 无法打开案例库：{exc}", style="red", markup=False)
+        raise typer.Exit(1) from None
+
+
 @app.command()
 def stats(
     as_json: bool = typer.Option(False, "--json", help="输出 JSON（便于脚本处理）"),
@@ -209,18 +224,7 @@ def stats(
 ) -> None:
     """案例库统计：层级、省份、领域、引领维度、来源可信度分布，年份范围，缺少来源链接的案例。"""
     console = _out()
-    try:
-        if file is not None:
-            cases = _load(file, console)
-        else:
-            with _open_store() as store:
-                cases = store.all()
-    except CaseFileError as exc:
-        _print_errors(console, exc)
-        raise typer.Exit(1) from None
-    except (SQLAlchemyError, ImportError) as exc:
-        _err().print(f"✗ 无法打开案例库：{exc}", style="red", markup=False)
-        raise typer.Exit(1) from None
+    cases = _cases_of(file, console)
     data = library_stats(cases)
     if as_json:
         _dump(data)
@@ -248,18 +252,7 @@ def audit(
     from ..cases.audit import ERROR, audit_cases
 
     console = _out()
-    try:
-        if file is not None:
-            cases = _load(file, console)
-        else:
-            with _open_store() as store:
-                cases = store.all()
-    except CaseFileError as exc:
-        _print_errors(console, exc)
-        raise typer.Exit(1) from None
-    except (SQLAlchemyError, ImportError) as exc:
-        _err().print(f"✗ 无法打开案例库：{exc}", style="red", markup=False)
-        raise typer.Exit(1) from None
+    cases = _cases_of(file, console)
     report = audit_cases(cases, duplicates=not no_duplicates)
     errors = report.count(ERROR)
     if as_json:
