@@ -134,6 +134,19 @@ def test_a_bad_cell_is_named(tmp_path: Path) -> None:
         load_pack("health", tmp_path / "packs")
 
 
+def test_a_severity_outside_the_list_is_named_not_a_crash(tmp_path: Path) -> None:
+    """Severities are numbers: the shared `one_of` check lists them in its message (it once
+    joined the numbers as text and crashed the whole check)."""
+    folder = copy_pack(tmp_path)
+    graph = json.loads((folder / "warnings.json").read_text(encoding="utf-8"))
+    graph["nodes"][1]["content"]["rules"][0]["out_severity"] = "4"
+    (folder / "warnings.json").write_text(json.dumps(graph, ensure_ascii=False), encoding="utf-8")
+    pack, problems = check_pack(folder)
+    assert pack is None
+    assert [(p.row, p.message) for p in problems if p.severity == "error"] == [
+        ("红线-书记空缺", "取值“4.0”无效（可选：1、2、3）")]
+
+
 def test_an_unscored_value_range_is_an_error(tmp_path: Path) -> None:
     folder = copy_pack(tmp_path)
     graph = json.loads((folder / "scoring.json").read_text(encoding="utf-8"))

@@ -8,27 +8,15 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from web_helpers import PASSWORD
+from web_helpers import PASSWORD, page_client
 
 from zhili.access.auth import SESSION_COOKIE
 
 
 @pytest.fixture(scope="module")
 def app_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, object]]:
-    home = tmp_path_factory.mktemp("account-pages-home")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("ZHILI_HOME", str(home))
-    mp.delenv("ZHILI_DB_URL", raising=False)
-    from zhili.app import create_app
-    from zhili.service import Service
-
-    service = Service.open(f"sqlite:///{home / 'zhili.db'}")
-    for name, role in (("boss", "admin"), ("clerk", "editor"), ("reader", "viewer")):
-        service.store.users.create(name, PASSWORD, role)
-    with TestClient(create_app(service)) as client:
+    with page_client(tmp_path_factory.mktemp("account-pages-home"), [("boss", "admin"), ("clerk", "editor"), ("reader", "viewer")]) as (client, service):
         yield client, service
-    service.close()
-    mp.undo()
 
 
 def _csrf(html: str) -> str:

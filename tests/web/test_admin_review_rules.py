@@ -8,28 +8,16 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from web_helpers import PASSWORD
+from web_helpers import PASSWORD, page_client
 
 from zhili.cases import DOMAINS, Case
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, object]]:
-    home = tmp_path_factory.mktemp("web-review-home")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("ZHILI_HOME", str(home))
-    mp.delenv("ZHILI_DB_URL", raising=False)
-    from zhili.app import create_app
-    from zhili.service import Service
-
-    service = Service.open(f"sqlite:///{home / 'zhili.db'}")
-    for name, role in (("ed-a", "editor"), ("ed-b", "editor"), ("boss", "admin")):
-        service.store.users.create(name, PASSWORD, role)
-    with TestClient(create_app(service)) as client:
+    with page_client(tmp_path_factory.mktemp("web-review-home"), [("ed-a", "editor"), ("ed-b", "editor"), ("boss", "admin")]) as (client, service):
         client.app.state.settings.require_review = True
         yield client, service
-    service.close()
-    mp.undo()
 
 
 def _csrf(html: str) -> str:

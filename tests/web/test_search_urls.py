@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
-from web_helpers import PASSWORD
+from web_helpers import PASSWORD, page_client
 
 from zhili.answer import Result, Span, TermMatch
 from zhili.web import links
@@ -25,19 +25,8 @@ PHONE = "13812345678"
 
 @pytest.fixture(scope="module")
 def app_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, object]]:
-    home = tmp_path_factory.mktemp("search-urls-home")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("ZHILI_HOME", str(home))
-    mp.delenv("ZHILI_DB_URL", raising=False)
-    from zhili.app import create_app
-    from zhili.service import Service
-
-    service = Service.open(f"sqlite:///{home / 'zhili.db'}")
-    service.store.users.create("cadre", PASSWORD, "viewer")
-    with TestClient(create_app(service)) as client:
+    with page_client(tmp_path_factory.mktemp("search-urls-home"), [("cadre", "viewer")]) as (client, service):
         yield client, service
-    service.close()
-    mp.undo()
 
 
 def _csrf(html: str) -> str:

@@ -9,25 +9,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from web_helpers import PASSWORD
+from web_helpers import PASSWORD, page_client
 
 
 @pytest.fixture(scope="module")
 def app_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, object]]:
-    home = tmp_path_factory.mktemp("web-forms-home")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("ZHILI_HOME", str(home))
-    mp.delenv("ZHILI_DB_URL", raising=False)
-    from zhili.app import create_app
-    from zhili.service import Service
-
-    service = Service.open(f"sqlite:///{home / 'zhili.db'}")
-    service.store.users.create("editor2", PASSWORD, "editor")
-    service.store.users.create("editor3", PASSWORD, "editor")
-    with TestClient(create_app(service)) as client:
+    with page_client(tmp_path_factory.mktemp("web-forms-home"), [("editor2", "editor"), ("editor3", "editor")]) as (client, service):
         yield client, service
-    service.close()
-    mp.undo()
 
 
 def _csrf(html: str) -> str:

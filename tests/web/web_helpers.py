@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
 PASSWORD = "Test-pass-2026"
@@ -33,3 +37,26 @@ def login(browser: Any, site: Site, username: str, **context_args: Any) -> Any:
 
 def csrf_of(page: Any) -> str:
     return page.locator("input[name=csrf_token]").first.get_attribute("value")
+
+
+@contextmanager
+def page_client(home: Path, users: Iterable[tuple[str, str]], settings: Any = None) -> Iterator[tuple[Any, Any]]:
+    """(TestClient, Service) on the real app over a fresh SQLite file in `home`, with `users`
+    (name, role) created: the pages' server-side behaviour without a browser."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("ZHILI_HOME", str(home))
+    mp.delenv("ZHILI_DB_URL", raising=False)
+    from fastapi.testclient import TestClient
+
+    from zhili.app import create_app
+    from zhili.service import Service
+
+    service = Service.open(f"sqlite:///{home / 'zhili.db'}")
+    try:
+        for name, role in users:
+            service.store.users.create(name, PASSWORD, role)
+        with TestClient(create_app(service, settings)) as client:
+            yield client, service
+    finally:
+        service.close()
+        mp.undo()

@@ -2,17 +2,18 @@
 
 Each graph kind has a contract like the rule packs' targets: which item fields its columns may
 read, which output fields it must write and which values they may take. Cells are validated and
-dry-run on a sample item by `zhili.rules.lint` (so a cell that would never match is caught the
+dry-run on a sample item by `zhili.rules.cells` (so a cell that would never match is caught the
 same way), then `lint_scoring_coverage` runs every indicator's range through the scoring table:
 a value that no row scores is an error, not a silent zero.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
-from ..rules.graph import parse_tables
-from ..rules.lint import _lint_input_cell, _lint_output_cell  # the rule packs' cell checks
+from ..rules.cells import (ValueCheck, column_id_problems, lint_input_cell, lint_output_cell, lint_rows, number,
+                           one_of, table_problem, text)
+from ..rules.graph import Row, parse_tables
 from ..rules.schema import Problem
 
 if TYPE_CHECKING:
@@ -48,31 +49,13 @@ def sample_item(kind: str, indicators: list["Indicator"], dims: list["Dimension"
     }[kind]
 
 
-def _value_check(kind: str, meta: dict[str, Any], dims: list["Dimension"]) -> dict[str, Callable[[Any], str | None]]:
+def _value_check(kind: str, meta: dict[str, Any]) -> dict[str, ValueCheck]:
     levels = [x for x in meta.get("levels") or [] if isinstance(x, str)] + \
         [x for x in meta.get("weak_levels") or [] if isinstance(x, str)]
-
-    def number(lo: float | None = None, hi: float | None = None) -> Callable[[Any], str | None]:
-        def check(v: Any) -> str | None:
-            if v is None:
-                return None  # an expression over the item (e.g. value) — dry-run decides
-            if not isinstance(v, (int, float)) or isinstance(v, bool):
-                return "应为数字"
-            if (lo is not None and v < lo) or (hi is not None and v > hi):
-                return f"应在 {lo}–{hi} 之间"
-            return None
-        return check
-
-    def text(v: Any) -> str | None:
-        return None if isinstance(v, str) and v.strip() else "应为非空文字"
-
-    def one_of(allowed: list[str] | tuple[str, ...]) -> Callable[[Any], str | None]:
-        return lambda v: None if v in allowed else f"取值“{v}”无效（可选：{'、'.join(allowed)}）"
-
     return {
         "scoring": {"points": number(0, 100), "reason": text},
         "levels": {"level": one_of(levels), "reason": text},
-        "warnings": {"kind": one_of(KINDS), "severity": one_of((1, 2, 3)), "reason": text},  # type: ignore[arg-type]
+        "warnings": {"kind": one_of(KINDS), "severity": one_of((1, 2, 3)), "reason": text},
         "profiles": {"required": number(0, 100), "reason": text},
         "training": {"suggestion": text, "reason": text},
     }[kind]
@@ -88,8 +71,7 @@ def lint_pack_graph(graph: Any, file: str, kind: str, meta: dict[str, Any], indi
         return [Problem(file, f"测评决策图应只有一张决策表（现有 {len(tables)} 张）")]
     table = tables[0]
     policy, fields, outputs = CONTRACT[kind]
-    P = lambda msg, row="", cell="", severity="error", column="": Problem(  # noqa: E731
-        file, msg, node=table.label, row=row, cell=cell, severity=severity, column=column)
+    P = table_problem(file, table)
     out: list[Problem] = []
     c = table.raw
     if table.hit_policy != policy:
@@ -106,39 +88,33 @@ def lint_pack_graph(graph: Any, file: str, kind: str, meta: dict[str, Any], indi
     for col in table.inputs:
         if col.field and col.field not in fields:
             out.append(P(f"输入字段“{col.field}”不在该表的输入中（可用：{'、'.join(fields)}）", cell=col.name or col.id))
-    col_ids = [col.id for col in table.inputs + table.outputs]
-    if "" in col_ids or len(set(col_ids)) != len(col_ids):
-        out.append(P("列 id 为空或重复"))
+    out += column_id_problems(P, table)
     sample = sample_item(kind, indicators, dims)
-    checks = _value_check(kind, meta, dims)
+    checks = _value_check(kind, meta)
     known = {i.id for i in indicators} | {"总分"}
-    seen: set[str] = set()
-    if not table.rows:
-        out.append(P("表中没有规则行", severity="warning"))
-    for row in table.rows:
-        rid = row.id or f"#{row.index + 1}"
-        if not row.id:
-            out.append(P("规则行缺少 _id", row=rid))
-        elif row.id in seen:
-            out.append(P("规则行 _id 重复", row=rid))
-        seen.add(row.id)
+
+    def check_row(row: Row, rid: str) -> list[Problem]:
+        found: list[Problem] = []
         for col in table.inputs:
             cell = row.cells.get(col.id, "")
-            out += _lint_input_cell(P, rid, col, cell, sample)
+            found += lint_input_cell(P, rid, col, cell, sample)
             if col.field == "indicator" and isinstance(cell, str) and cell.strip().startswith('"'):
                 name = cell.strip().strip('"')
                 if name not in known:
-                    out.append(P(f"指标“{name}”不在指标清单中", row=rid, cell=col.name))
+                    found.append(P(f"指标“{name}”不在指标清单中", row=rid, cell=col.name))
         for col in table.outputs:
             cell = row.cells.get(col.id, "")
-            ok, value = _lint_output_cell(P, out, rid, col, cell, sample)
+            value, cell_problems = lint_output_cell(P, rid, col, cell, sample)
+            found += cell_problems
             check = checks.get(col.field)
-            if ok and check is not None:
+            if not cell_problems and check is not None:
                 if value is None and col.field in outputs and not (isinstance(cell, str) and cell.strip()):
-                    out.append(P("输出为空：该字段必须填写", row=rid, cell=col.name or col.field))
+                    found.append(P("输出为空：该字段必须填写", row=rid, cell=col.name or col.field))
                 elif value is not None and (msg := check(value)):
-                    out.append(P(msg, row=rid, cell=col.name or col.field))
-    return out
+                    found.append(P(msg, row=rid, cell=col.name or col.field))
+        return found
+
+    return out + lint_rows(P, table, check_row)
 
 
 def lint_scoring_coverage(pack: "AssessmentPack", file: str) -> list[Problem]:

@@ -3,36 +3,21 @@ warnings and a unit's report. Thin over `Service.assessments`."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from ..assess.pack import check_all, load_pack, packs_dir
 from ..assess.sheets import AssessFileError, read_file
-from ..rules.schema import RuleCheckError
+from ._output import JsonOpt, dump as _dump, err as _err, fail, out as _out, table
+from ._packs import check_verdict, load_checked, print_problems
 
 app = typer.Typer(help="测评：党组织健康指数（health）、基层治理能力图谱（capability）", no_args_is_help=True)
 
 PackArg = Annotated[str, typer.Argument(help="测评包：health（党组织健康指数）或 capability（能力图谱）")]
 DirOpt = Annotated[Optional[Path], typer.Option("--dir", help="测评包目录（默认：ZHILI_ASSESS_DIR 或内置）")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="输出 JSON")]
-
-
-def _out() -> Console:
-    return Console(highlight=False)
-
-
-def _err() -> Console:
-    return Console(stderr=True, highlight=False)
-
-
-def _dump(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 def _service() -> Any:
@@ -41,23 +26,9 @@ def _service() -> Any:
     return Service.open()
 
 
-def _problems(problems: list, console: Console) -> None:
-    table = Table()
-    for col in ("级别", "文件", "表", "行", "列", "问题"):
-        table.add_column(col, overflow="fold")
-    for p in problems:
-        level = "[red]错误[/red]" if p.severity == "error" else "[yellow]提醒[/yellow]"
-        table.add_row(level, escape(p.file), escape(p.node), escape(p.row), escape(p.cell), escape(p.message))
-    console.print(table)
-
-
 def _pack(name: str, directory: Optional[Path] = None) -> Any:
-    try:
-        return load_pack(name, directory)
-    except RuleCheckError as exc:
-        _problems(exc.problems, _err())
-        _err().print(f"[red]测评包“{escape(name)}”有 {len(exc.problems)} 处错误。先运行 zhili assess check 修正。[/red]")
-        raise typer.Exit(1) from exc
+    return load_checked(lambda: load_pack(name, directory),
+                        lambda n: f"测评包“{escape(name)}”有 {n} 处错误。先运行 zhili assess check 修正。")
 
 
 @app.command("check")
@@ -65,24 +36,13 @@ def check(directory: Annotated[Optional[Path], typer.Argument(help="测评包目
     """检查每个测评包：指标清单、每张决策表的每个单元格、每个指标的取值范围都有评分行。"""
     root = directory or packs_dir()
     packs, problems = check_all(root)
-    errors = [p for p in problems if p.severity == "error"]
-    if as_json:
-        _dump({"directory": str(root), "ok": not errors, "packs": [p.name for p in packs],
-               "problems": [p.to_dict() for p in problems]})
-        raise typer.Exit(1 if errors else 0)
-    out = _out()
-    if problems:
-        _problems(problems, out)
-    if errors:
-        out.print(f"[red]检查未通过：{len(errors)} 处错误。[/red]")
-        raise typer.Exit(1)
-    table = Table(title=f"测评包检查通过：{escape(str(root))}")
-    for col in ("测评包", "名称", "对象", "维度", "指标", "决策表"):
-        table.add_column(col)
+    check_verdict(root, [p.name for p in packs], problems, as_json)
+    passed = table("测评包", "名称", "对象", "维度", "指标", "决策表", title=f"测评包检查通过：{escape(str(root))}",
+                   fold=False)
     for p in packs:
-        table.add_row(p.name, p.title, p.unit_label, "、".join(d.name for d in p.dimensions), str(len(p.indicators)),
-                      "、".join(f"{g.table.label}({len(g.table.rows)}行)" for g in p.graphs.values()))
-    out.print(table)
+        passed.add_row(p.name, p.title, p.unit_label, "、".join(d.name for d in p.dimensions), str(len(p.indicators)),
+                       "、".join(f"{g.table.label}({len(g.table.rows)}行)" for g in p.graphs.values()))
+    _out().print(passed)
 
 
 @app.command("test")
@@ -93,7 +53,7 @@ def test(directory: Annotated[Optional[Path], typer.Argument(help="测评包目�
     root = directory or packs_dir()
     packs, problems = check_all(root)
     if any(p.severity == "error" for p in problems):
-        _problems(problems, _err())
+        print_problems(problems, _err())
         raise typer.Exit(1)
     report, failed = [], 0
     for pack in packs:
@@ -124,8 +84,7 @@ def diff(pack: PackArg, old_dir: Path, new_dir: Path, data: Path, as_json: JsonO
     try:
         records = read_file(old, data)
     except AssessFileError as exc:
-        _err().print(escape(str(exc)))
-        raise typer.Exit(1) from exc
+        raise fail(str(exc), red=False) from exc
     report = diff_packs(old, new, records)
     if as_json:
         _dump(report)
@@ -154,13 +113,10 @@ def import_(pack: PackArg, file: Path) -> None:
         try:
             summary = service.assessments.import_file(pack, file, by="命令行")
         except AssessFileError as exc:
-            console = _err()
-            table = Table(title=f"{escape(exc.file)}：{len(exc.errors)} 处错误，未导入任何数据")
-            for col in ("工作表", "行", "列", "原因"):
-                table.add_column(col, overflow="fold")
+            errors = table("工作表", "行", "列", "原因", title=f"{escape(exc.file)}：{len(exc.errors)} 处错误，未导入任何数据")
             for e in exc.errors[:200]:
-                table.add_row(escape(e.sheet), str(e.row), escape(f"{e.letter} {e.column}".strip()), escape(e.reason))
-            console.print(table)
+                errors.add_row(escape(e.sheet), str(e.row), escape(f"{e.letter} {e.column}".strip()), escape(e.reason))
+            _err().print(errors)
             raise typer.Exit(1) from exc
     _out().print(f"已导入 {summary.rows} 行（新增 {summary.added}，覆盖 {summary.replaced}），"
                  f"{summary.units} 个对象，期次 {'、'.join(summary.periods)}")
@@ -206,8 +162,7 @@ def report(pack: PackArg, unit: str,
                 return
             view = service.assessments.unit(pack, unit, personal=True, by="命令行")
         except UnitNotFoundError as exc:
-            _err().print(f"[red]{escape(str(exc))}[/red]")
-            raise typer.Exit(1) from exc
+            raise fail(str(exc)) from exc
     if as_json:
         _dump({k: v for k, v in view.items() if k not in ("radar", "spark")})
         return

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,20 +18,13 @@ from ..cases.errors import CaseFileError, field_label
 from ..cases.io import FORMATS, Progress as ProgressFn, detect_format, read_cases, write_cases
 from ..cases.model import Case
 from ..cases.stats import library_stats
+from ._output import dump as _dump, err as _err, out as _out
 
 if TYPE_CHECKING:
     from ..store import CaseStore
 
 app = typer.Typer(help="案例库：校验、导入、导出、统计", no_args_is_help=True)
 SHOW_ERRORS = 200  # rows printed; the count says how many more there are
-
-
-def _out() -> Console:
-    return Console(highlight=False)
-
-
-def _err() -> Console:
-    return Console(stderr=True, highlight=False)
 
 
 @contextmanager
@@ -242,6 +234,21 @@ def _count_table(title: str, counts: dict[str, int], total: int) -> Table:
     return table
 
 
+def _cases_of(file: Optional[Path], console: Console) -> list[Case]:
+    """The cases of `file`, else of the library; exit 1 with the reason when neither can be read."""
+    try:
+        if file is not None:
+            return _load(file, console)
+        with _open_store() as store:
+            return store.all()
+    except CaseFileError as exc:
+        _print_errors(console, exc)
+        raise typer.Exit(1) from None
+    except (SQLAlchemyError, ImportError) as exc:
+        _err().print(f"✗ 无法打开案例库：{exc}", style="red", markup=False)
+        raise typer.Exit(1) from None
+
+
 @app.command()
 def stats(
     as_json: bool = typer.Option(False, "--json", help="输出 JSON（便于脚本处理）"),
@@ -249,21 +256,10 @@ def stats(
 ) -> None:
     """案例库统计：层级、省份、领域、引领维度、来源可信度分布，年份范围，缺少来源链接的案例。"""
     console = _out()
-    try:
-        if file is not None:
-            cases = _load(file, console)
-        else:
-            with _open_store() as store:
-                cases = store.all()
-    except CaseFileError as exc:
-        _print_errors(console, exc)
-        raise typer.Exit(1) from None
-    except (SQLAlchemyError, ImportError) as exc:
-        _err().print(f"✗ 无法打开案例库：{exc}", style="red", markup=False)
-        raise typer.Exit(1) from None
+    cases = _cases_of(file, console)
     data = library_stats(cases)
     if as_json:
-        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        _dump(data)
         return
     total = data["total"]
     years = f"{data['year_min']}–{data['year_max']}" if data["year_min"] is not None else "—"
@@ -288,22 +284,11 @@ def audit(
     from ..cases.audit import ERROR, audit_cases
 
     console = _out()
-    try:
-        if file is not None:
-            cases = _load(file, console)
-        else:
-            with _open_store() as store:
-                cases = store.all()
-    except CaseFileError as exc:
-        _print_errors(console, exc)
-        raise typer.Exit(1) from None
-    except (SQLAlchemyError, ImportError) as exc:
-        _err().print(f"✗ 无法打开案例库：{exc}", style="red", markup=False)
-        raise typer.Exit(1) from None
+    cases = _cases_of(file, console)
     report = audit_cases(cases, duplicates=not no_duplicates)
     errors = report.count(ERROR)
     if as_json:
-        typer.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+        _dump(report.to_json())
         raise typer.Exit(1 if errors else 0)
     for case_id, found in report.by_case().items():
         console.print(f"{case_id}", markup=False)

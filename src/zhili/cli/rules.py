@@ -2,56 +2,28 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from ..config import rules_dir
-from ..rules import RuleCheckError, RuleSet, check_dir, rule_input_for
+from ..rules import RuleSet, check_dir, rule_input_for
 from ..rules.coverage import coverage as coverage_report, read_queries
 from ..rules.examples import classification_accuracy, run_examples
 from ..rules.inputs import analyzer_name
+from ._output import JsonOpt, dump as _dump, err as _err, fail, out as _out, table
+from ._packs import check_verdict, load_checked, print_problems
 
 app = typer.Typer(help="规则包：检查、测试、对比", no_args_is_help=True)
 
 DirArg = Annotated[Optional[Path], typer.Argument(help="规则目录（默认：ZHILI_RULES_DIR 或内置规则包）")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="输出 JSON")]
-
-
-def _out() -> Console:
-    return Console(highlight=False)
-
-
-def _err() -> Console:
-    return Console(stderr=True, highlight=False)
-
-
-def _dump(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 def _load(directory: Optional[Path]) -> RuleSet:
-    try:
-        return RuleSet.load(directory)
-    except RuleCheckError as exc:
-        _print_problems(exc.problems, _err())
-        _err().print(f"[red]规则包有 {len(exc.problems)} 处错误，未加载。先运行 zhili rules check 修正。[/red]")
-        raise typer.Exit(1) from exc
-
-
-def _print_problems(problems: list, console: Console) -> None:
-    table = Table(show_lines=False)
-    for col in ("级别", "文件", "表", "行", "列", "问题"):
-        table.add_column(col, overflow="fold")
-    for p in problems:
-        level = "[red]错误[/red]" if p.severity == "error" else "[yellow]提醒[/yellow]"
-        table.add_row(level, escape(p.file), escape(p.node), escape(p.row), escape(p.cell), escape(p.message))
-    console.print(table)
+    return load_checked(lambda: RuleSet.load(directory),
+                        lambda n: f"规则包有 {n} 处错误，未加载。先运行 zhili rules check 修正。")
 
 
 @app.command("check")
@@ -59,21 +31,11 @@ def check(directory: DirArg = None, as_json: JsonOpt = False) -> None:
     """检查每个规则包：JSON、命中策略、每个单元格的表达式、输出字段与取值。有错误时退出码为 1。"""
     root = directory or rules_dir()
     packs, problems = check_dir(root)
-    errors = [p for p in problems if p.severity == "error"]
-    if as_json:
-        _dump({"directory": str(root), "ok": not errors, "packs": [p.id for p in packs],
-               "problems": [p.to_dict() for p in problems]})
-        raise typer.Exit(1 if errors else 0)
+    check_verdict(root, [p.id for p in packs], problems, as_json,
+                  failed_note="有错误时不会加载任何规则，正在使用的规则保持不变。")
     out = _out()
-    if problems:
-        _print_problems(problems, out)
-    if errors:
-        out.print(f"[red]检查未通过：{len(errors)} 处错误。[/red]有错误时不会加载任何规则，正在使用的规则保持不变。")
-        raise typer.Exit(1)
     rows = sum(len(t.rows) for p in packs for t in p.tables)
-    summary = Table(title=f"规则检查通过：{escape(str(root))}")
-    for col in ("顺序", "规则包", "名称", "表", "行"):
-        summary.add_column(col)
+    summary = table("顺序", "规则包", "名称", "表", "行", title=f"规则检查通过：{escape(str(root))}", fold=False)
     for i, p in enumerate(packs, 1):
         summary.add_row(str(i), p.id, p.title, "、".join(t.label for t in p.tables),
                         str(sum(len(t.rows) for t in p.tables)))
@@ -100,19 +62,17 @@ def test(directory: DirArg = None,
         raise typer.Exit(1 if failed or problems else 0)
     out = _out()
     if problems:
-        _print_problems(problems, out)
-    table = Table(title="例子测试" + ("（仅失败）" if not verbose else ""))
-    for col in ("规则包", "例子", "结果", "说明"):
-        table.add_column(col, overflow="fold")
+        print_problems(problems, out)
+    examples = table("规则包", "例子", "结果", "说明", title="例子测试" + ("（仅失败）" if not verbose else ""))
     for r in results:
         if r.passed and not verbose:
             continue
         status = "[green]通过[/green]" if r.passed else "[red]失败[/red]"
         detail = "；".join(r.failures) if r.failures else (
             f"领域 {'、'.join(r.outcome.domains) or '—'}；牵头 {r.outcome.routing.lead}；风险 {r.outcome.risk.level}")
-        table.add_row(r.example.pack_id, f"{escape(r.example.id)} (第{r.example.line}行)", status, escape(detail))
-    if table.row_count:
-        out.print(table)
+        examples.add_row(r.example.pack_id, f"{escape(r.example.id)} (第{r.example.line}行)", status, escape(detail))
+    if examples.row_count:
+        out.print(examples)
     out.print(f"例子 {len(results)} 个，通过 {len(results) - len(failed)} 个，失败 {len(failed)} 个"
               f"（文本分析：{analyzer_name()}）。")
     if acc.get("n"):
@@ -146,9 +106,7 @@ def run(text: Annotated[str, typer.Argument(help="问题描述")], directory: An
         out.print(f"  · {escape(reason)}")
     for dim, items in o.suggestions.items():
         out.print(f"[bold]{dim}[/bold]：{escape('、'.join(items))}")
-    trace = Table(title="命中的规则行（--json 里有原始输入输出）")
-    for col in ("规则包", "表", "行", "说明"):
-        trace.add_column(col, overflow="fold")
+    trace = table("规则包", "表", "行", "说明", title="命中的规则行（--json 里有原始输入输出）")
     for t in o.trace:
         trace.add_row(t["pack"], t["table"], escape(t["row_id"]), escape(t.get("summary") or t["description"]))
     out.print(trace)
@@ -165,8 +123,7 @@ def coverage(queries: Annotated[Optional[Path], typer.Option(
         try:
             qs = read_queries(queries)
         except (OSError, UnicodeDecodeError, ValueError) as exc:
-            _err().print(f"[red]{escape(str(exc))}[/red]")
-            raise typer.Exit(2) from exc
+            raise fail(str(exc), 2) from exc
     else:
         results, _ = run_examples(rules)
         qs = [{"id": r.example.id, "text": r.example.text, "province": r.example.province,
@@ -180,12 +137,10 @@ def coverage(queries: Annotated[Optional[Path], typer.Option(
     out.print(f"查询 {report.queries} 个；规则行 {report.rows} 行，命中过 {len(report.fired)} 行，"
               f"从未命中 {len(report.never_fired)} 行。")
     if report.never_fired:
-        table = Table(title="从未命中的规则行")
-        for col in ("规则包", "表", "行", "说明"):
-            table.add_column(col, overflow="fold")
+        never = table("规则包", "表", "行", "说明", title="从未命中的规则行")
         for r in report.never_fired:
-            table.add_row(r["pack"], r["table"], escape(r["row_id"]), escape(r["description"]))
-        out.print(table)
+            never.add_row(r["pack"], r["table"], escape(r["row_id"]), escape(r["description"]))
+        out.print(never)
     reached = [d for d in report.static if report.domains_reached.get(d)]
     out.print(f"查询打上的领域 {len(reached)}/{len(report.static)} 个；"
               f"未被查询打上：{'、'.join(report.domains_not_reached) or '无'}。")
@@ -210,8 +165,7 @@ def diff(old_dir: Annotated[Path, typer.Argument(help="旧规则目录")],
     try:
         qs = read_queries(queries)
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        _err().print(f"[red]{escape(str(exc))}[/red]")
-        raise typer.Exit(2) from exc
+        raise fail(str(exc), 2) from exc
     engine = None
     if not rules_only:
         try:
@@ -225,9 +179,8 @@ def diff(old_dir: Annotated[Path, typer.Argument(help="旧规则目录")],
         _dump(report.to_dict())
         return
     out = _out()
-    table = Table(title=f"规则对比：{escape(str(old_dir))} → {escape(str(new_dir))}")
-    for col in ("查询", "领域", "牵头/配合", "风险", f"前{top}案例" if report.with_engine else "命中行"):
-        table.add_column(col, overflow="fold")
+    changes = table("查询", "领域", "牵头/配合", "风险", f"前{top}案例" if report.with_engine else "命中行",
+                    title=f"规则对比：{escape(str(old_dir))} → {escape(str(new_dir))}")
     for d in report.items:
         if not d.changed and not show_all:
             continue
@@ -243,9 +196,9 @@ def diff(old_dir: Annotated[Path, typer.Argument(help="旧规则目录")],
                      if d.top_changed else ("顺序变化" if d.order_changed else "—"))
         else:
             cases = f"+{'、'.join(d.rows_added) or '—'}\n-{'、'.join(d.rows_removed) or '—'}"
-        table.add_row(escape(f"{d.id} {d.text[:30]}"), escape(dom), escape(route), escape(risk), escape(cases))
-    if table.row_count:
-        out.print(table)
+        changes.add_row(escape(f"{d.id} {d.text[:30]}"), escape(dom), escape(route), escape(risk), escape(cases))
+    if changes.row_count:
+        out.print(changes)
     s = report.summary()
     out.print(f"查询 {s['queries']} 个，有变化 {s['changed']} 个：领域 {s['domains_changed']}，"
               f"牵头/配合 {s['routing_changed']}，风险 {s['risk_changed']}"
@@ -266,8 +219,7 @@ def export(out: Annotated[Path, typer.Argument(help="输出的 .xlsx 文件")],
     try:
         data = export_workbook(read_dir(directory or rules_dir()), pack)
     except EditError as exc:
-        _err().print(f"[red]{escape(str(exc))}[/red]")
-        raise typer.Exit(2) from exc
+        raise fail(str(exc), 2) from exc
     out.write_bytes(data)
     _out().print(f"已导出到 {escape(str(out))}（{len(data)} 字节）。在 Excel 中修改后用 zhili rules import 导入。")
 
@@ -287,21 +239,18 @@ def import_(file: Annotated[Path, typer.Argument(help="zhili 导出并修改过�
         data = file.read_bytes()
         result = import_to_dir(data, out, read_dir(base or rules_dir()))
     except (OSError, WorkbookError, ValueError) as exc:
-        _err().print(f"[red]{escape(str(file))}：{escape(str(exc))}[/red]")
-        raise typer.Exit(2) from exc
+        raise fail(f"{file}：{exc}", 2) from exc
     if as_json:
         _dump({"ok": result.ok, "out": str(out) if result.ok else None, "packs": result.packs,
                "problems": [p.to_dict() for p in result.problems]})
         raise typer.Exit(0 if result.ok else 1)
     console = _out() if result.ok else _err()
     if result.problems:
-        table = Table(title="导入检查")
-        for col in ("级别", "工作表", "行", "列", "原因"):
-            table.add_column(col, overflow="fold")
+        checked = table("级别", "工作表", "行", "列", "原因", title="导入检查")
         for p in result.problems:
-            table.add_row("[red]错误[/red]" if p.severity == "error" else "[yellow]提醒[/yellow]", escape(p.sheet),
+            checked.add_row("[red]错误[/red]" if p.severity == "error" else "[yellow]提醒[/yellow]", escape(p.sheet),
                           str(p.row or ""), escape(p.column + (f"（{p.header}）" if p.header else "")), escape(p.message))
-        console.print(table)
+        console.print(checked)
     if not result.ok:
         n = sum(p.severity == "error" for p in result.problems)
         _err().print(f"[red]有 {n} 处错误，未写出任何文件。[/red]")
@@ -329,23 +278,20 @@ def replay(directory: Annotated[Path, typer.Argument(help="新的规则目录（
     try:
         text = queries.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        _err().print(f"[red]{escape(str(queries))}：{escape(str(exc))}[/red]")
-        raise typer.Exit(2) from exc
+        raise fail(f"{queries}：{exc}", 2) from exc
     try:
         with Service.open() as service:
             body = service.rule_edits.replay(files=read_dir(directory), sources=["upload"], upload=text,
                                              limit=500, top=top, with_cases=not rules_only,
                                              against=read_dir(against) if against is not None else None)
     except RuleEditError as exc:
-        _err().print(f"[red]{escape(exc.message)}[/red]")
-        raise typer.Exit(2) from exc
+        raise fail(exc.message, 2) from exc
     if as_json:
         _dump(body)
         return
     out = _out()
-    table = Table(title=f"回放：{escape(str(queries))}（{'与 ' + escape(str(against)) if against else '与正在使用的规则'}相比）")
-    for col in ("查询", "领域", "牵头/配合", "风险", f"前{top}案例" if body["with_engine"] else "命中行"):
-        table.add_column(col, overflow="fold")
+    changes = table("查询", "领域", "牵头/配合", "风险", f"前{top}案例" if body["with_engine"] else "命中行",
+                    title=f"回放：{escape(str(queries))}（{'与 ' + escape(str(against)) if against else '与正在使用的规则'}相比）")
     for d in body["queries"]:
         if not d["changed"] and not show_all:
             continue
@@ -358,9 +304,9 @@ def replay(directory: Annotated[Path, typer.Argument(help="新的规则目录（
             cases = f"进：{'、'.join(d['entered']) or '—'}\n出：{'、'.join(d['left']) or '—'}" if d["top_changed"] else "—"
         else:
             cases = f"+{'、'.join(d['rows_added']) or '—'}\n-{'、'.join(d['rows_removed']) or '—'}"
-        table.add_row(escape(f"{d['id']} {d['text'][:30]}"), escape(dom), escape(route), escape(risk), escape(cases))
-    if table.row_count:
-        out.print(table)
+        changes.add_row(escape(f"{d['id']} {d['text'][:30]}"), escape(dom), escape(route), escape(risk), escape(cases))
+    if changes.row_count:
+        out.print(changes)
     s = body["summary"]
     out.print(f"查询 {s['queries']} 个，有变化 {s['changed']} 个：领域 {s['domains_changed']}，牵头/配合 {s['routing_changed']}，"
               f"风险 {s['risk_changed']}" + (f"，前{top}案例有进出 {s['top_changed']}（进 {s['cases_entered']}、出 {s['cases_left']}）。"

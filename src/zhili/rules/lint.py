@@ -9,20 +9,18 @@ vocabularies the code relies on (33 domains, 低/中/高, facets …).
 
 from __future__ import annotations
 
-import functools
 import json
-import re
-from typing import Any, Callable
+from typing import Any
 
 import zen
 
-from .graph import Table, get_path, parse_tables
+from .cells import (PLAIN_FIELD, ProblemAt, ValueCheck, column_id_problems, lint_input_cell, lint_output_cell, lint_rows,
+                    number, one_of, table_problem, text, validation_message)
+from .graph import Row, Table, parse_tables
 from .inputs import build_rule_input
 from .schema import (COLLECT_TARGETS, DOMAINS, FACETS, FILTER_OPS, FIRST_FIELDS, HIT_POLICIES,
                      KNOWN_FIELDS, LEADERSHIP, LEVELS, NODE_TYPES, RISK_KINDS, RISK_LEVELS, SETTINGS,
                      URGENCY_LEVELS, Problem)
-
-_PLAIN_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[^.\s]+)*$")
 
 
 def sample_context() -> dict[str, Any]:
@@ -42,24 +40,9 @@ def sample_context() -> dict[str, Any]:
     return ctx
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    try:
-        data = json.loads(text)
-        return f"{data.get('type', '')}: {data.get('source', '')}".strip(": ")
-    except (ValueError, AttributeError):
-        return text
-
-
-def _validation_message(resp: Any) -> str:
-    if isinstance(resp, dict):
-        return f"{resp.get('type', '')}: {resp.get('source', '')}"
-    return str(resp)
-
-
 # --- output value checks ----------------------------------------------------------------------
 
-def _str_or_list(allowed: tuple[str, ...] | None = None) -> Callable[[Any], str | None]:
+def _str_or_list(allowed: tuple[str, ...] | None = None) -> ValueCheck:
     def check(v: Any) -> str | None:
         items = v if isinstance(v, list) else [v]
         if not items or not all(isinstance(x, str) and x for x in items):
@@ -72,22 +55,6 @@ def _str_or_list(allowed: tuple[str, ...] | None = None) -> Callable[[Any], str 
     return check
 
 
-def _one_of(allowed: tuple[str, ...], empty_ok: bool = False) -> Callable[[Any], str | None]:
-    def check(v: Any) -> str | None:
-        if empty_ok and v in ("", None):
-            return None
-        return None if v in allowed else f"取值“{v}”无效（可选：{'、'.join(allowed)}）"
-    return check
-
-
-def _number(v: Any) -> str | None:
-    return None if isinstance(v, (int, float)) and not isinstance(v, bool) else "应为数字"
-
-
-def _text(v: Any) -> str | None:
-    return None if isinstance(v, str) and v.strip() else "应为非空文字"
-
-
 def _str_list(v: Any) -> str | None:
     if v is None or v == []:
         return None
@@ -98,19 +65,19 @@ def _any_text(v: Any) -> str | None:
     return None if v is None or isinstance(v, str) else "应为文字"
 
 
-VALUE_CHECKS: dict[str, dict[str, Callable[[Any], str | None]]] = {
-    "domain_tags": {"domain": _str_or_list(DOMAINS), "weight": _number},
-    "urgency_tags": {"flag": _text, "level": _one_of(URGENCY_LEVELS)},
+VALUE_CHECKS: dict[str, dict[str, ValueCheck]] = {
+    "domain_tags": {"domain": _str_or_list(DOMAINS), "weight": number()},
+    "urgency_tags": {"flag": text, "level": one_of(URGENCY_LEVELS)},
     "support_tags": {"actors": _str_or_list(), "reason": _any_text},
-    "risk_factors": {"factor": _text, "level": _one_of(RISK_LEVELS), "procedures": _str_list,
-                     "reason": _text, "kind": _one_of(RISK_KINDS, empty_ok=True)},
-    "boosts": {"facet": _one_of(FACETS), "value": _str_or_list(), "weight": _number,
+    "risk_factors": {"factor": text, "level": one_of(RISK_LEVELS), "procedures": _str_list,
+                     "reason": text, "kind": one_of(RISK_KINDS, empty_ok=True)},
+    "boosts": {"facet": one_of(FACETS), "value": _str_or_list(), "weight": number(),
                "reason": _any_text},
-    "filters": {"facet": _one_of(FACETS), "op": _one_of(FILTER_OPS), "values": _str_or_list(),
+    "filters": {"facet": one_of(FACETS), "op": one_of(FILTER_OPS), "values": _str_or_list(),
                 "reason": _any_text},
     "suggestions": {k: _str_list for k in COLLECT_TARGETS["suggestions"]},
-    "setting": {"setting": _one_of(SETTINGS, empty_ok=True)},
-    "routing": {"routing.lead": _text, "routing.supporting": _str_list,
+    "setting": {"setting": one_of(SETTINGS, empty_ok=True)},
+    "routing": {"routing.lead": text, "routing.supporting": _str_list,
                 "routing.basis": _any_text},
 }
 FACET_VALUES = {"domain": DOMAINS, "level": LEVELS, "leadership": LEADERSHIP}
@@ -171,14 +138,13 @@ def lint_graph(graph: dict[str, Any], file: str) -> list[Problem]:
                 value = ex.get("value", "") if isinstance(ex, dict) else ""
                 resp = zen.validate_expression(value) if isinstance(value, str) else "not text"
                 if resp:
-                    problems.append(Problem(file, f"表达式无法解析：{_validation_message(resp)}",
+                    problems.append(Problem(file, f"表达式无法解析：{validation_message(resp)}",
                                             node=str(n.get("name")), cell=str(ex.get("key", ""))))
     return problems
 
 
 def _lint_table(table: Table, file: str, sample: dict[str, Any]) -> list[Problem]:
-    P = lambda msg, row="", cell="", severity="error", column="": Problem(  # noqa: E731
-        file, msg, node=table.label, row=row, cell=cell, severity=severity, column=column)
+    P = table_problem(file, table)
     out: list[Problem] = []
     content = table.raw
     if table.hit_policy not in HIT_POLICIES:
@@ -189,9 +155,7 @@ def _lint_table(table: Table, file: str, sample: dict[str, Any]) -> list[Problem
         out.append(P("请把“Input field”留空：规则应读取完整输入"))
     if content.get("executionMode") not in (None, "", "single"):
         out.append(P("执行模式只能是 single"))
-    col_ids = [c.id for c in table.inputs + table.outputs]
-    if "" in col_ids or len(set(col_ids)) != len(col_ids):
-        out.append(P("列 id 为空或重复"))
+    out += column_id_problems(P, table)
     for c in table.outputs:
         if not c.field:
             out.append(P("输出列没有填写字段名", cell=c.name or c.id, column=c.id))
@@ -224,113 +188,35 @@ def _lint_table(table: Table, file: str, sample: dict[str, Any]) -> list[Problem
     for c in table.inputs:
         if not c.field:
             continue
-        if _PLAIN_FIELD.match(c.field):
+        if PLAIN_FIELD.match(c.field):
             if c.field.split(".")[0] not in KNOWN_FIELDS:
                 out.append(P(f"输入字段“{c.field}”不在规则输入中（可用：{'、'.join(KNOWN_FIELDS)}）",
                              cell=c.name or c.id, column=c.id))
         else:
             resp = zen.validate_expression(c.field)
             if resp:
-                out.append(P(f"输入列表达式无法解析：{_validation_message(resp)}", cell=c.name or c.id, column=c.id))
+                out.append(P(f"输入列表达式无法解析：{validation_message(resp)}", cell=c.name or c.id, column=c.id))
 
     # rows and cells
-    seen: set[str] = set()
-    if not table.rows:
-        out.append(P("表中没有规则行", severity="warning"))
-    for row in table.rows:
-        rid = row.id or f"#{row.index + 1}"
-        if not row.id:
-            out.append(P("规则行缺少 _id", row=rid))
-        elif row.id in seen:
-            out.append(P("规则行 _id 重复", row=rid))
-        seen.add(row.id)
-        for key in row.cells:
-            if key not in col_ids:
-                out.append(P(f"单元格指向不存在的列“{key}”（已删除的列？）", row=rid, severity="warning"))
+    col_ids = {c.id for c in table.inputs + table.outputs}
+
+    def check_row(row: Row, rid: str) -> list[Problem]:
+        found = [P(f"单元格指向不存在的列“{key}”（已删除的列？）", row=rid, severity="warning")
+                 for key in row.cells if key not in col_ids]
         for c in table.inputs:
-            cell = row.cells.get(c.id, "")
-            out += _lint_input_cell(P, rid, c, cell, sample)
+            found += lint_input_cell(P, rid, c, row.cells.get(c.id, ""), sample)
         values: dict[str, Any] = {}
         for c in table.outputs:
-            cell = row.cells.get(c.id, "")
-            ok, value = _lint_output_cell(P, out, rid, c, cell, sample)
-            if ok:
+            value, cell_problems = lint_output_cell(P, rid, c, row.cells.get(c.id, ""), sample)
+            found += cell_problems
+            if not cell_problems:
                 values[c.field] = value
-        out += _check_values(P, rid, table, values)
-    return out
+        return found + _check_values(P, rid, table, values)
+
+    return out + lint_rows(P, table, check_row)
 
 
-def _lint_input_cell(P: Callable[..., Problem], rid: str, c: Any, cell: Any,
-                     sample: dict[str, Any]) -> list[Problem]:
-    label = c.name or c.field or c.id
-    P = functools.partial(P, column=c.id)  # by id: several columns may read the same field
-    if not isinstance(cell, str):
-        return [P("单元格应为文字", row=rid, cell=label)]
-    if not cell.strip():
-        return []
-    resp = zen.validate_unary_expression(cell)
-    if resp:
-        hint = "（文字要加英文双引号，如 contains($, \"电梯\")）" if "lexer" in str(resp) else ""
-        return [P(f"条件无法解析{hint}：{_validation_message(resp)}；单元格内容：{cell}", row=rid, cell=label)]
-    problems: list[Problem] = []
-    if c.field and _mixes_and_or(cell):
-        problems.append(P("同一个条件里同时用了 and 和 or：有字段的列按从左到右计算（a or b and c 等于 "
-                          "(a or b) and c），且不能用括号；请拆成两行，或把条件拆到两列（列与列之间是“并且”）",
-                          row=rid, cell=label, severity="warning"))
-    dollar = get_path(sample, c.field) if c.field and _PLAIN_FIELD.match(c.field) else None
-    try:
-        zen.evaluate_unary_expression(cell, {**sample, "$": dollar})
-    except Exception as exc:  # zen raises RuntimeError with a JSON payload
-        severity = "warning" if dollar is None else "error"
-        hint = "（有字段的列里不能用括号组合条件）" if "Incomplete parser output" in str(exc) else ""
-        problems.append(P(f"条件试运行出错，该行将永远不会命中{hint}：{_first_line(exc)}；单元格内容：{cell}",
-                          row=rid, cell=label, severity=severity))
-    return problems
-
-
-def _mixes_and_or(cell: str) -> bool:
-    """True when `and` and `or` both appear outside strings, brackets and function calls."""
-    depth, quote, top = 0, "", []
-    for ch in cell:
-        if quote:
-            if ch == quote:
-                quote = ""
-            continue
-        if ch in "\"'":
-            quote = ch
-        elif ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        elif depth == 0:
-            top.append(ch)
-    words = "".join(top).split()
-    return "and" in words and "or" in words
-
-
-def _lint_output_cell(P: Callable[..., Problem], out: list[Problem], rid: str, c: Any, cell: Any,
-                      sample: dict[str, Any]) -> tuple[bool, Any]:
-    label = c.name or c.field or c.id
-    P = functools.partial(P, column=c.id)
-    if not isinstance(cell, str):
-        out.append(P("单元格应为文字", row=rid, cell=label))
-        return False, None
-    if not cell.strip():
-        return True, None
-    resp = zen.validate_expression(cell)
-    if resp:
-        hint = "（文字要加英文双引号，如 \"街道办事处\"）" if "Unmatched symbol" in str(resp) or "lexer" in str(resp) else ""
-        out.append(P(f"输出表达式无法解析{hint}：{_validation_message(resp)}；单元格内容：{cell}",
-                     row=rid, cell=label))
-        return False, None
-    try:
-        return True, zen.evaluate_expression(cell, sample)
-    except Exception as exc:
-        out.append(P(f"输出表达式试运行出错：{_first_line(exc)}；单元格内容：{cell}", row=rid, cell=label))
-        return False, None
-
-
-def _check_values(P: Callable[..., Problem], rid: str, table: Table,
+def _check_values(P: ProblemAt, rid: str, table: Table,
                   values: dict[str, Any]) -> list[Problem]:
     target = table.target
     if not target:

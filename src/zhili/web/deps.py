@@ -52,13 +52,10 @@ def gate(request: Request, role: str = "viewer") -> Any:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
     if not has_role(user, role):
-        from .templating import templates
+        from .templating import message_page
 
-        return templates.TemplateResponse(
-            request, "message.html",
-            {"title": "无权访问", "message": f"此页面需要“{role_label(role)}”及以上权限，"
-             f"您当前的角色是“{role_label(user.role)}”。请联系管理员开通。"},
-            status_code=403)
+        return message_page(request, "无权访问", f"此页面需要“{role_label(role)}”及以上权限，"
+                            f"您当前的角色是“{role_label(user.role)}”。请联系管理员开通。", 403)
     return user
 
 
@@ -85,12 +82,9 @@ async def csrf_problem(request: Request) -> Response | None:
     try:
         await auth().verify_csrf(request)
     except HTTPException:
-        from .templating import templates
+        from .templating import message_page
 
-        return templates.TemplateResponse(
-            request, "message.html",
-            {"title": "表单已失效", "message": "表单校验码（CSRF）无效或已过期，请刷新页面后重新提交。"},
-            status_code=403)
+        return message_page(request, "表单已失效", "表单校验码（CSRF）无效或已过期，请刷新页面后重新提交。", 403)
     return None
 
 

@@ -37,10 +37,9 @@ def error_page(request: Request, status: int, message: str) -> Response:
     generic = status >= 500 or message == STATUS_TEXT.get(status, ("", "", ""))[1]
     text = MESSAGES.get(status, message) if generic else message  # 500: never the details
     try:
-        from .templating import templates
+        from .templating import message_page
 
-        return templates.TemplateResponse(request, "message.html", {"title": title, "message": text},
-                                          status_code=status)
+        return message_page(request, title, text, status)
     except Exception:  # noqa: BLE001 - an error page must always come out
         log.warning("full error page failed for %s; serving the bare one", request.url.path, exc_info=True)
         return HTMLResponse(_BARE.format(title=escape(title), message=escape(text)), status_code=status)

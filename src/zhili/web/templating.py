@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import jinja2
 from fastapi import Request
+from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 
 from .. import localtime
@@ -77,3 +78,9 @@ def _environment() -> jinja2.Environment:
 
 
 templates = Jinja2Templates(env=_environment(), context_processors=[_page_context])
+
+
+def message_page(request: Request, title: str, message: str, status_code: int = 200) -> Response:
+    """A page that only says something (a refusal, a missing item, a thank-you): message.html."""
+    return templates.TemplateResponse(request, "message.html", {"title": title, "message": message},
+                                      status_code=status_code)

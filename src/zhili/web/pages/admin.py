@@ -39,7 +39,7 @@ from ..forms import (
     int_param,
 )
 from ..regions import PROVINCES
-from ..templating import templates
+from ..templating import message_page, templates
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/admin")
@@ -156,8 +156,7 @@ def refusal_page(request: Request, exc: HTTPException) -> Response:
     """A use case's refusal (`ApiError`) as the message page."""
     title = {403: "需要审核" if getattr(exc, "code", "") == "review_required" else "无权操作",
              404: "不存在", 409: "冲突", 422: "操作无效"}.get(exc.status_code, "操作失败")
-    return templates.TemplateResponse(request, "message.html", {
-        "title": title, "message": getattr(exc, "message", None) or str(exc.detail)}, status_code=exc.status_code)
+    return message_page(request, title, getattr(exc, "message", None) or str(exc.detail), exc.status_code)
 
 
 def _own_unreviewed(request: Request, user: Any, record: Any) -> bool:
@@ -257,8 +256,7 @@ async def change_status(request: Request, case_id: str) -> Response:
     user, form = got
     status, back = form.get("status"), form.get("back")
     if status not in ("draft", "published"):
-        return templates.TemplateResponse(request, "message.html", {
-            "title": "操作无效", "message": "未知的状态，应为“草稿”或“已发布”"}, status_code=422)
+        return message_page(request, "操作无效", "未知的状态，应为“草稿”或“已发布”", 422)
     try:
         await run_in_threadpool(service(request).library.set_status, case_id, status, actor(request, user))
     except HTTPException as exc:
@@ -297,8 +295,7 @@ def confirm_page(request: Request) -> Response:
     action = request.query_params.get("action", "")
     back = _safe_back(request.query_params.get("back"), "/admin/cases")
     if action not in ACTIONS:
-        return templates.TemplateResponse(request, "message.html", {
-            "title": "操作无效", "message": "未知的操作，应为发布、撤回或删除"}, status_code=422)
+        return message_page(request, "操作无效", "未知的操作，应为发布、撤回或删除", 422)
     plan = _plan(request, user, action, request.query_params.getlist("ids"))
     return templates.TemplateResponse(request, "admin/confirm.html", {
         "action": action, "verb": ACTIONS[action]["verb"], "short": ACTIONS[action]["short"], "plan": plan, "back": back,
@@ -313,8 +310,7 @@ async def confirm_action(request: Request) -> Response:
     user, form = got
     action = form.get("action")
     if action not in ACTIONS:
-        return templates.TemplateResponse(request, "message.html", {
-            "title": "操作无效", "message": "未知的操作，应为发布、撤回或删除"}, status_code=422)
+        return message_page(request, "操作无效", "未知的操作，应为发布、撤回或删除", 422)
     back = _safe_back(form.get("back"), "/admin/cases")
     ids = form.getlist("ids")
     done = await run_in_threadpool(service(request).library.apply, action, ids, actor(request, user))
@@ -394,8 +390,7 @@ def _entry_id(raw: str) -> int | None:
 
 
 def _no_version(request: Request, case_id: str) -> Response:
-    return templates.TemplateResponse(request, "message.html", {
-        "title": "版本不存在", "message": f"案例“{case_id}”没有这条可恢复的修改记录。"}, status_code=404)
+    return message_page(request, "版本不存在", f"案例“{case_id}”没有这条可恢复的修改记录。", 404)
 
 
 def _restore_context(request: Request, user: Any, case_id: str, entry_id: int | None) -> dict[str, Any] | Response:
@@ -441,8 +436,7 @@ async def restore_version(request: Request, case_id: str, entry_id: str) -> Resp
         return _no_version(request, case_id)
     then = form.get("then") or "keep"
     if then not in ("keep", "draft", "published"):
-        return templates.TemplateResponse(request, "message.html", {
-            "title": "操作无效", "message": "未知的恢复方式"}, status_code=422)
+        return message_page(request, "操作无效", "未知的恢复方式", 422)
     try:
         await run_in_threadpool(service(request).library.restore, case_id, number, actor(request, user), then)
     except HTTPException as exc:
@@ -453,5 +447,4 @@ async def restore_version(request: Request, case_id: str, entry_id: str) -> Resp
 
 
 def _not_found(request: Request, case_id: str) -> Response:
-    return templates.TemplateResponse(request, "message.html", {
-        "title": "案例不存在", "message": f"找不到编号为“{case_id}”的案例。"}, status_code=404)
+    return message_page(request, "案例不存在", f"找不到编号为“{case_id}”的案例。", 404)

@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 from ...usecases import Actor
 from ..deps import has_role, reader, service
 from ..links import carried
-from ..templating import templates
+from ..templating import message_page, templates
 
 router = APIRouter()
 
@@ -24,9 +24,7 @@ async def case_detail(request: Request, case_id: str) -> Response:
     try:  # drafts are work in progress: only editors see them (the API's rule, `Library.record`)
         record = await run_in_threadpool(service(request).library.record, case_id, Actor.of(user))
     except HTTPException:
-        return templates.TemplateResponse(
-            request, "message.html", {"title": "案例不存在", "message": f"找不到编号为“{case_id}”的案例。"},
-            status_code=404)
+        return message_page(request, "案例不存在", f"找不到编号为“{case_id}”的案例。", 404)
     similar = await run_in_threadpool(service(request).similar, record.case)
     votes = (await run_in_threadpool(service(request).store.feedback.summary, case_id)
              if has_role(user, "editor") else None)

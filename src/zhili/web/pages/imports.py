@@ -9,7 +9,6 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
 from ...cases import Case
@@ -20,7 +19,8 @@ from ...cases.tabular import COLUMNS, LIST_HINT, REQUIRED
 from .. import uploads
 from ..deps import editor_form, gate, service
 from ..forms import FormError, text_field
-from ..templating import templates
+from ..templating import message_page, templates
+from ..upload_fields import posted_file
 from .admin import actor
 
 router = APIRouter(prefix="/admin")
@@ -48,8 +48,7 @@ def import_template(request: Request, fmt: str) -> Response:
     if isinstance(user, Response):
         return user
     if fmt not in TEMPLATE_TYPES:
-        return templates.TemplateResponse(request, "message.html", {
-            "title": "模板不存在", "message": "导入模板只有 .xlsx 和 .csv 两种。"}, status_code=404)
+        return message_page(request, "模板不存在", "导入模板只有 .xlsx 和 .csv 两种。", 404)
     buf = io.BytesIO()
     write_template(buf, fmt, next_id=service(request).store.cases.next_id())
     name = quote(f"案例导入模板.{fmt}")
@@ -76,8 +75,8 @@ async def import_preview(request: Request) -> Response:
     if isinstance(got, Response):
         return got
     user, form = got
-    file = form.get("file")
-    if not isinstance(file, UploadFile) or not file.filename:
+    file = posted_file(form, "file")
+    if file is None:
         return _page(request, 422, error="请选择要导入的文件（.xlsx、.csv 或 .jsonl）")
     data = await file.read(uploads.MAX_UPLOAD + 1)
     try:

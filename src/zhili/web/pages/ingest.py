@@ -11,15 +11,14 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
 from ...cases.model import DOMAINS, LEVELS
 from ...ingest.service import ReviewError, missing_for_publish
 from ...store.errors import StoreError
 from ...store.ingest import BatchNotFoundError
-from .. import uploads
 from ..deps import editor_form, gate, service
-from ..templating import templates
+from ..templating import message_page, templates
+from ..upload_fields import posted_file, posted_files, read_capped
 
 router = APIRouter(prefix="/admin")
 FIELD_LABELS = {"title": "标题", "province": "省份", "city": "城市", "district": "区县", "level": "层级", "year": "年份",
@@ -27,6 +26,17 @@ FIELD_LABELS = {"title": "标题", "province": "省份", "city": "城市", "dist
                 "leadership": "引领", "actors": "主体", "source": "来源"}
 STATE_LABELS = {"draft": "待审核", "accepted": "已确认", "held": "可能重复，暂不导入", "rejected": "已驳回",
                 "published": "已发布"}
+
+
+def _done(path: str, done: str, fragment: str = "") -> Response:
+    """Back to `path` after a change, saying what was done (the page shows `done` as its notice)."""
+    return RedirectResponse(f"{path}?done={quote(done)}{fragment}", status_code=303)
+
+
+def _upload_page(request: Request, batches: Any, status_code: int = 200, **ctx: Any) -> Response:
+    """The upload page again, with the batches so far and an error or report."""
+    return templates.TemplateResponse(request, "admin/ingest.html", {"batches": batches, **ctx},
+                                      status_code=status_code)
 
 
 def _label(key: str) -> str:
@@ -56,8 +66,7 @@ def ingest_page(request: Request, done: str = "", error: str = "") -> Response:
     user = gate(request, "editor")
     if isinstance(user, Response):
         return user
-    batches = service(request).store.ingest.batches()
-    return templates.TemplateResponse(request, "admin/ingest.html", {"batches": batches, "done": done, "error": error})
+    return _upload_page(request, service(request).store.ingest.batches(), done=done, error=error)
 
 
 @router.post("/ingest", response_class=HTMLResponse)
@@ -66,31 +75,26 @@ async def ingest_upload(request: Request) -> Response:
     if isinstance(got, Response):
         return got
     user, form = got
-    files = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
+    files = posted_files(form, "files")
     batches = await run_in_threadpool(service(request).store.ingest.batches)
     if not files:
-        return templates.TemplateResponse(request, "admin/ingest.html", {"batches": batches,
-                                          "error": "请选择要导入的文件（.docx、.pdf、.html、.txt、.md）"}, status_code=422)
+        return _upload_page(request, batches, 422, error="请选择要导入的文件（.docx、.pdf、.html、.txt、.md）")
     loaded = []
     for f in files:
-        data = await f.read(uploads.MAX_UPLOAD + 1)
-        if len(data) > uploads.MAX_UPLOAD:
-            return templates.TemplateResponse(request, "admin/ingest.html", {"batches": batches,
-                                              "error": f"{f.filename}：文件过大，请拆分后再导入"}, status_code=413)
+        data = await read_capped(f)
+        if data is None:
+            return _upload_page(request, batches, 413, error=f"{f.filename}：文件过大，请拆分后再导入")
         loaded.append((f.filename, data))
     name = str(form.get("batch") or "")[:200]
     try:
         report = await run_in_threadpool(service(request).ingest.run, loaded, name, False, user)
     except ReviewError as exc:
-        return templates.TemplateResponse(request, "admin/ingest.html", {"batches": batches, "error": str(exc)},
-                                          status_code=422)
+        return _upload_page(request, batches, 422, error=str(exc))
     if report.errors:
-        return templates.TemplateResponse(request, "admin/ingest.html", {"batches": batches, "report": report,
-                                          "error": "有文件无法读取，整批未导入（案例库没有任何改动）"}, status_code=422)
+        return _upload_page(request, batches, 422, report=report, error="有文件无法读取，整批未导入（案例库没有任何改动）")
     if report.batch_id:
-        return RedirectResponse(f"/admin/ingest/{quote(report.batch_id)}?done=" + quote("已导入，请逐份审核"), status_code=303)
-    return templates.TemplateResponse(request, "admin/ingest.html", {"batches": batches, "report": report,
-                                      "done": "没有新的内容需要导入"})
+        return _done(f"/admin/ingest/{quote(report.batch_id)}", "已导入，请逐份审核")
+    return _upload_page(request, batches, report=report, done="没有新的内容需要导入")
 
 
 @router.post("/ingest/check")
@@ -102,11 +106,11 @@ async def ingest_check(request: Request) -> Response:
     if isinstance(got, Response):
         return got
     user, form = got
-    f = form.get("file")
-    if not isinstance(f, UploadFile) or not f.filename:
+    f = posted_file(form, "file")
+    if f is None:
         return JSONResponse({"ok": False, "message": "没有收到文件"}, status_code=422)
-    data = await f.read(uploads.MAX_UPLOAD + 1)
-    if len(data) > uploads.MAX_UPLOAD:
+    data = await read_capped(f)
+    if data is None:
         return JSONResponse({"ok": False, "message": f"{f.filename}：文件过大，请拆分后再导入"})
     try:
         report = await run_in_threadpool(service(request).ingest.run, [(f.filename, data)], "", True, user)
@@ -127,8 +131,7 @@ def _review_page(request: Request, batch_id: str, status_code: int = 200, **ctx:
     try:
         batch = st.ingest.batch(batch_id)
     except BatchNotFoundError as exc:
-        return templates.TemplateResponse(request, "message.html", {"title": "批次不存在", "message": str(exc)},
-                                          status_code=404)
+        return message_page(request, "批次不存在", str(exc), 404)
     docs = {d.id: d for d in st.ingest.documents(batch_id)}
     items = []
     for d in st.ingest.drafts(batch_id):
@@ -159,8 +162,7 @@ def ingest_document(request: Request, document_id: int) -> Response:
         return user
     got = service(request).store.ingest.document_file(document_id)
     if got is None:
-        return templates.TemplateResponse(request, "message.html", {"title": "文件不存在", "message": "原始文件已随批次删除。"},
-                                          status_code=404)
+        return message_page(request, "文件不存在", "原始文件已随批次删除。", 404)
     name, data = got
     types = {"pdf": "application/pdf", "html": "text/plain; charset=utf-8", "htm": "text/plain; charset=utf-8",
              "txt": "text/plain; charset=utf-8", "md": "text/plain; charset=utf-8",
@@ -230,7 +232,7 @@ async def ingest_action(request: Request, batch_id: str, case_id: str) -> Respon
             raise ReviewError(f"未知操作“{action}”")
     except (ReviewError, ValueError, StoreError) as exc:
         return _review_page(request, batch_id, 422, error=str(exc))
-    return RedirectResponse(f"/admin/ingest/{quote(batch_id)}?done={quote(done)}#d-{quote(case_id)}", status_code=303)
+    return _done(f"/admin/ingest/{quote(batch_id)}", done, f"#d-{quote(case_id)}")
 
 
 @router.post("/ingest/{batch_id}/publish", response_class=HTMLResponse)
@@ -243,7 +245,7 @@ async def ingest_publish(request: Request, batch_id: str) -> Response:
         ids = await run_in_threadpool(service(request).ingest.publish, batch_id, user)
     except ReviewError as exc:
         return _review_page(request, batch_id, 422, error=str(exc))
-    return RedirectResponse(f"/admin/ingest/{quote(batch_id)}?done=" + quote(f"已发布 {len(ids)} 个案例"), status_code=303)
+    return _done(f"/admin/ingest/{quote(batch_id)}", f"已发布 {len(ids)} 个案例")
 
 
 @router.post("/ingest/{batch_id}/delete", response_class=HTMLResponse)
@@ -255,6 +257,5 @@ async def ingest_delete(request: Request, batch_id: str) -> Response:
     try:
         n = await run_in_threadpool(service(request).ingest.delete, batch_id, user)
     except BatchNotFoundError as exc:
-        return templates.TemplateResponse(request, "message.html", {"title": "批次不存在", "message": str(exc)},
-                                          status_code=404)
-    return RedirectResponse("/admin/ingest?done=" + quote(f"已删除批次 {batch_id} 及其 {n} 份草稿"), status_code=303)
+        return message_page(request, "批次不存在", str(exc), 404)
+    return _done("/admin/ingest", f"已删除批次 {batch_id} 及其 {n} 份草稿")

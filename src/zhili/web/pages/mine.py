@@ -3,8 +3,6 @@ them; each links to run it again) and the cases they starred."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -14,7 +12,7 @@ from ...store.queries import QueryRecord
 from ..deps import gate, has_role, posted_form, service
 from ..forms import FormError, text_field
 from ..links import MAX_LINK, chosen_of_logged, filter_label, safe_next, search_url
-from ..templating import templates
+from ..templating import message_page, templates
 
 router = APIRouter()
 RECENT = 50
@@ -86,5 +84,4 @@ async def star(request: Request) -> Response:
 def _refused(request: Request, message: str, wants_json: bool, status: int) -> Response:
     if wants_json:
         return JSONResponse({"ok": False, "message": message}, status_code=status)
-    context: dict[str, Any] = {"title": "收藏未成功", "message": message}
-    return templates.TemplateResponse(request, "message.html", context, status_code=status)
+    return message_page(request, "收藏未成功", message, status)

@@ -31,7 +31,7 @@ from ..forms import DEFAULT_TOP, TOP_CHOICES, FormError, filters_of, search_valu
 from ..highlight import Highlighter
 from ..links import MAX_LINK, filter_label, search_query, search_url
 from ..regions import ordered
-from ..templating import VERDICTS, templates
+from ..templating import VERDICTS, message_page, templates
 
 router = APIRouter()
 TOP = DEFAULT_TOP
@@ -192,8 +192,7 @@ async def _answer_for_export(request: Request) -> tuple[Answer, str | None] | Re
         top = top_of(form.get("top"))
         answer = await run_in_threadpool(service(request).answer, q, top, filters)
     except (FormError, QueryError, EmptyLibraryError) as exc:
-        return templates.TemplateResponse(request, "message.html", {"title": "无法导出", "message": str(exc)},
-                                          status_code=422)
+        return message_page(request, "无法导出", str(exc), 422)
     return answer, username(user)
 
 
@@ -239,11 +238,10 @@ async def feedback(request: Request) -> Response:
     message = f"已记录：{VERDICTS[verdict]}"
     if wants_json:
         return JSONResponse({"ok": True, "message": message, "verdict": verdict})
-    return templates.TemplateResponse(request, "message.html", {"title": "感谢反馈", "message": message})
+    return message_page(request, "感谢反馈", message)
 
 
 def _feedback_error(request: Request, exc: Exception, wants_json: bool, status: int = 422) -> Response:
     if wants_json:
         return JSONResponse({"ok": False, "message": str(exc)}, status_code=status)
-    return templates.TemplateResponse(request, "message.html", {"title": "反馈未记录", "message": str(exc)},
-                                      status_code=status)
+    return message_page(request, "反馈未记录", str(exc), status)

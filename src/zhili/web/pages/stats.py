@@ -25,7 +25,7 @@ from ...usecases.stats import set_backlog_status as mark_backlog
 from ..charts import Bar, bar_chart, line_chart
 from ..deps import editor_form, gate, service, username
 from ..forms import int_param
-from ..templating import templates
+from ..templating import message_page, templates
 
 router = APIRouter()
 PERIODS = (7, 30, 90, 365)
@@ -111,8 +111,7 @@ async def set_backlog_status(request: Request) -> Response:
     try:
         await run_in_threadpool(mark_backlog, service(request), key, status, username(user))
     except (ValueError, LookupError) as exc:
-        return templates.TemplateResponse(request, "message.html", {"title": "未能更新状态", "message": str(exc)},
-                                          status_code=422)
+        return message_page(request, "未能更新状态", str(exc), 422)
     back = urlencode({"days": _period(str(form.get("days") or "")), "backlog": _view(str(form.get("view") or ""))})
     return RedirectResponse(f"/stats?{back}#backlog", status_code=303)
 
@@ -123,8 +122,7 @@ async def export_backlog(request: Request, fmt: str, days: str = "90", backlog: 
     if isinstance(user, Response):
         return user
     if fmt not in ("csv", "xlsx"):
-        return templates.TemplateResponse(request, "message.html", {
-            "title": "无法导出", "message": "导出格式应为 xlsx 或 csv"}, status_code=404)
+        return message_page(request, "无法导出", "导出格式应为 xlsx 或 csv", 404)
     period, view = _period(days), _view(backlog)
     items = await run_in_threadpool(backlog_items, service(request), period, view)
     base = str(request.base_url).rstrip("/")

@@ -16,7 +16,7 @@ from ...store import LastAdminError
 from ...store.clock import now
 from ..deps import gate, posted_form, service
 from ..forms import FormError, int_param, text_field
-from ..templating import templates
+from ..templating import message_page, templates
 
 router = APIRouter(prefix="/admin")
 ROLES = ("viewer", "assessor", "editor", "admin")
@@ -30,13 +30,8 @@ def _admin_form(request: Request) -> Any:
     return posted_form(request, lambda r: gate(r, "admin"))
 
 
-def _message(request: Request, title: str, message: str, status_code: int) -> Response:
-    return templates.TemplateResponse(request, "message.html", {"title": title, "message": message},
-                                      status_code=status_code)
-
-
 def _no_user(request: Request, user_id: int) -> Response:
-    return _message(request, "账号不存在", f"找不到编号为 {user_id} 的账号。", 404)
+    return message_page(request, "账号不存在", f"找不到编号为 {user_id} 的账号。", 404)
 
 
 @router.get("/users", response_class=HTMLResponse)
@@ -61,13 +56,13 @@ async def _update(request: Request, user_id: int, field: str) -> Response:
     if field == "role":
         value: Any = form.get("role")
         if value not in ROLES:
-            return _message(request, "操作无效", "未知的角色，应为查看者、编辑或管理员", 422)
+            return message_page(request, "操作无效", "未知的角色，应为查看者、编辑或管理员", 422)
     else:
         value = form.get("active") == "1"
     try:
         await run_in_threadpool(lambda: users.update(user_id, by=admin.username, **{field: value}))
     except LastAdminError as exc:
-        return _message(request, "无法修改", str(exc), 409)
+        return message_page(request, "无法修改", str(exc), 409)
     return RedirectResponse("/admin/users", status_code=303)
 
 
@@ -130,6 +125,6 @@ async def revoke_token(request: Request, token_id: int) -> Response:
     users = service(request).store.users
     token = await run_in_threadpool(users.token, token_id)
     if token is None:
-        return _message(request, "令牌不存在", f"找不到编号为 {token_id} 的令牌。", 404)
+        return message_page(request, "令牌不存在", f"找不到编号为 {token_id} 的令牌。", 404)
     await run_in_threadpool(lambda: users.revoke_token(token_id, by=admin.username))  # already revoked: no-op
     return RedirectResponse(f"/admin/users/{token.user_id}/tokens", status_code=303)
