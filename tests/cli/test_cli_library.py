@@ -64,3 +64,24 @@ def test_recommend_writes_the_brief(workspace: Path, tmp_path: Path) -> None:
     assert out.exit_code == 0, out.output
     text = "\n".join(p.text for p in Document(io.BytesIO(target.read_bytes())).paragraphs)
     assert "决策参考" in text and "电梯" in text
+
+
+def test_update_bundled_from_the_command_line(workspace: Path, bundled_cases: list) -> None:
+    """An older release's workspace (first 30 cases, seeded as it seeded then) gets the rest."""
+    with CaseStore.open(seed=False) as store:
+        store.import_cases(bundled_cases[:30], user=None)
+        with store.engine.begin() as conn:
+            store._set_meta(conn, "seeded_from", "bundled")
+        store.remove("case-0005", "张三")
+    more = len(bundled_cases) - 30
+    dry = runner.invoke(app, ["cases", "update-bundled"])
+    assert dry.exit_code == 0 and f"新增 {more}，更新 0" in dry.output and "case-0005" in dry.output
+    assert "加 --yes" in dry.output
+    with CaseStore.open() as store:
+        assert store.count() == 29  # nothing changed without --yes
+    done = runner.invoke(app, ["cases", "update-bundled", "--yes", "--draft"])
+    assert done.exit_code == 0 and f"新增 {more}（草稿）" in done.output
+    with CaseStore.open() as store:
+        assert store.count() == len(bundled_cases) - 1 and store.count("draft") == more
+    again = runner.invoke(app, ["cases", "update-bundled"])
+    assert "已是最新" in again.output
