@@ -51,7 +51,8 @@ LABELS = ROOT / "tests" / "data" / "messages_fit_labels_grown.jsonl"
 GOV_EXTRA_QRELS = ROOT / "tests" / "data" / "gov_dev_grown_qrels.tsv"
 VECTORS = ROOT / "tests" / "data" / "messages_query_vectors.npz"
 
-FEATURES = ("dense_lead", "bm25_top", "agreement", "rule_confidence", "key_coverage", "topic_coverage")
+FEATURES = ("dense_lead", "bm25_top", "agreement", "rule_confidence", "key_coverage", "topic_coverage",
+            "problem_similarity")
 MATCH_FEATURES = ("score", "dense", "bm25")
 GOV_WEIGHT = 2.0     # a gov-dev query counts twice: what cadres type is the main use
 L2 = 1.0             # ridge on standardised features
