@@ -22,7 +22,8 @@ What it prints:
    times (each message scored by a model that never saw it);
 2. the 匹配度 calibration on gov-dev: a reliability table (mean percent vs. share actually
    relevant, per percent band) with leave-one-query-out predictions when fitting;
-3. with --fit, the coefficients to paste into zhili/config.py (FIT_WEIGHTS, FIT_NEUTRAL,
+3. the time the problem_similarity signal adds to an answer;
+4. with --fit, the coefficients to paste into zhili/config.py (FIT_WEIGHTS, FIT_NEUTRAL,
    MATCH_WEIGHTS, MATCH_NEUTRAL) and the threshold.
 
 Query vectors: messages are embedded on the fly (~0.1 s each) unless
@@ -149,6 +150,36 @@ def run(engine, items: list[dict]) -> None:
                       percents=[r.match.percent for r in ans.results if r.match])
     finally:
         del engine._match
+
+
+def latency(engine, items: list[dict], rounds: int = 3) -> dict:
+    """Time spent computing the problem_similarity signal per answer (about vectors loaded,
+    query vectors cached), next to the whole answer's time."""
+    import time
+
+    spent = [0.0]
+    original = engine.problem_similarities
+
+    def timed_signal(r, order):
+        t0 = time.perf_counter()
+        try:
+            return original(r, order)
+        finally:
+            spent[0] += time.perf_counter() - t0
+
+    for it in items:  # warm: query vectors, about vectors, case texts
+        engine.recommend(it["text"], top_k=10, explain=False)
+    engine.problem_similarities = timed_signal
+    try:
+        t0 = time.perf_counter()
+        for _ in range(rounds):
+            for it in items:
+                engine.recommend(it["text"], top_k=10, explain=False)
+        total = time.perf_counter() - t0
+    finally:
+        del engine.problem_similarities
+    n = rounds * len(items)
+    return {"answer": 1000 * total / n, "added": 1000 * spent[0] / n}
 
 
 # ------------------------------------------------------------------------------ models
@@ -302,10 +333,23 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  fit_score AUC: labels {auc(fs[m & yfit], fs[m & ~yfit]):.3f}, gov-dev {auc(fs[~m & yfit], fs[~m & ~yfit]):.3f}")
     pairs = [(p, it["qrels"].get(cid, 0) >= 2) for it in gov for (cid, _), p in zip(it["results"], it["percents"])]
     report["current"]["reliability"] = reliability(pairs)
-    print("匹配度 on gov-dev (all queries, top 20): band, cases, mean percent, share relevant (grade ≥ 2)")
+    report["current"]["brier"] = float(np.mean([(p / 100 - r) ** 2 for p, r in pairs]))
+    print(f"匹配度 on gov-dev (all queries, top 20; unjudged cases count as not relevant): Brier "
+          f"{report['current']['brier']:.3f}; band, cases, mean percent, share relevant (grade ≥ 2)")
     for row in report["current"]["reliability"]:
         print(f"  {row['band']:>7}  {row['n']:4d}  {row['mean_percent']:5.1f}  {100 * row['relevant']:5.1f}")
+    # gov-dev judged the old 223 cases only: the cases it judged (relevant or not) read apart
+    judged = [(p, it["qrels"][cid] >= 2) for it in gov for (cid, _), p in zip(it["results"], it["percents"])
+              if cid in it["qrels"]]
+    report["current"]["reliability_judged"] = reliability(judged)
+    report["current"]["brier_judged"] = float(np.mean([(p / 100 - r) ** 2 for p, r in judged])) if judged else None
+    print(f"  the {len(judged)} of {len(pairs)} shown cases gov-dev judged: Brier {report['current']['brier_judged']:.3f}")
+    for row in report["current"]["reliability_judged"]:
+        print(f"  {row['band']:>7}  {row['n']:4d}  {row['mean_percent']:5.1f}  {100 * row['relevant']:5.1f}")
 
+    report["latency_ms"] = latency(engine, items)
+    print(f"problem_similarity takes {report['latency_ms']['added']:.2f} ms of a "
+          f"{report['latency_ms']['answer']:.1f} ms answer ({len(items)} texts × 3, query vectors cached, top 10)")
     if args.fit:
         refit(items, msgs, gov, report)
     if args.json:

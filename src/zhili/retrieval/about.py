@@ -47,7 +47,9 @@ def ensure_about_vectors(cases: Sequence[Case], embedder: Embedder, vector_cache
     """Index time: embed the about texts of `cases` missing from the shipped and user files and
     save them to the user file. Returns how many were embedded."""
     user = about_file(vector_cache_dir, embedder.name)
-    cache = VectorCache.load(about_file(SHIPPED_DIR, embedder.name), user)
+    shipped = VectorCache.load(about_file(SHIPPED_DIR, embedder.name)).vectors
+    cache = VectorCache.load(user)
+    cache.vectors = {**shipped, **cache.vectors}
     todo = {}
     for c in cases:
         text = case_about(c)
@@ -59,7 +61,7 @@ def ensure_about_vectors(cases: Sequence[Case], embedder: Embedder, vector_cache
     items = sorted(todo.items())
     for (key, _), vec in zip(items, embedder.embed_passages([t for _, t in items])):
         cache.vectors[key] = np.asarray(vec, dtype=np.float32)
-    cache.save(user)
+    cache.save(user, sorted(k for k in cache.vectors if k not in shipped))  # the user's own only
     return len(items)
 
 
