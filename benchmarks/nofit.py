@@ -14,6 +14,11 @@ Data (not part of the repository):
     python benchmarks/nofit.py                 # the flag on both sets with the current settings
     python benchmarks/nofit.py --fit           # refit: cross-validated numbers + new coefficients
     python benchmarks/nofit.py --json out.json # also write every number
+    python benchmarks/nofit.py --fit --write   # refit and write it: config.py + tests/data/nofit_measured.json
+
+After labels or cases change (merge time): `python scripts/ship_vectors.py` (passage and about
+vectors of new cases), then `python benchmarks/nofit.py --fit --write`; the tests
+(tests/engine/test_fit_labels.py) then check the rates written to nofit_measured.json.
 
 What it prints:
 1. the flag's recall (share of no-fit messages flagged) and false-flag rate (share of fit
@@ -308,6 +313,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="judgments of cases added since gov-dev was judged (\"\" for none)")
     ap.add_argument("--fit", action="store_true", help="refit the coefficients (cross-validated report)")
     ap.add_argument("--json", type=Path, help="write every number to this file")
+    ap.add_argument("--write", action="store_true",
+                    help="with --fit: write FIT_WEIGHTS / FIT_NEUTRAL into src/zhili/config.py and the "
+                         "measured rates into tests/data/nofit_measured.json (what the tests check)")
     args = ap.parse_args(argv)
 
     msgs, gov = load_messages(args.messages, args.labels), load_gov(args.gov_dev, args.gov_extra_qrels if str(args.gov_extra_qrels) not in ("", ".") else None)
@@ -315,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     engine = open_engine()
     print(f"query vectors from {VECTORS.name}: {preload_vectors(engine, msgs, VECTORS)} of {len(msgs)}")
     run(engine, items)
-    report: dict = {"labels": len(msgs), "gov_dev": len(gov)}
+    report: dict = {"labels": len(msgs), "gov_dev": len(gov), "labels_file": args.labels.name}
 
     flagged = np.array([it["flagged"] for it in items])
     off = [it["id"] for it in items if it["verdict"] == "off_topic"]
@@ -352,9 +360,53 @@ def main(argv: list[str] | None = None) -> int:
           f"{report['latency_ms']['answer']:.1f} ms answer ({len(items)} texts × 3, query vectors cached, top 10)")
     if args.fit:
         refit(items, msgs, gov, report)
+        if args.write:
+            write_fit(report)
     if args.json:
         args.json.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
     return 0
+
+
+CONFIG = ROOT / "src" / "zhili" / "config.py"
+MEASURED = ROOT / "tests" / "data" / "nofit_measured.json"
+
+
+def _replace_dict(source: str, name: str, value: dict) -> str:
+    """Replace the `NAME = {...}` literal (possibly over several lines) in config.py's text."""
+    import re
+
+    m = re.search(rf"^{name} = \{{.*?\}}\n", source, flags=re.S | re.M)
+    if m is None:
+        raise SystemExit(f"{CONFIG}: {name} = {{…}} not found")
+    items = [f'"{k}": {v}' for k, v in value.items()]
+    lines, line = [], f"{name} = {{"
+    for n, item in enumerate(items):
+        piece = item + (", " if n < len(items) - 1 else "}")
+        if len(line) + len(piece) > 100:
+            lines.append(line.rstrip())
+            line = " " * (len(name) + 4)
+        line += piece
+    lines.append(line)
+    return source[:m.start()] + "\n".join(lines) + "\n" + source[m.end():]
+
+
+def write_fit(report: dict) -> None:
+    """The refit in place: coefficients into config.py, measured rates for the tests."""
+    f, cv = report["fitted"], report["cross_validated"]
+    text = CONFIG.read_text(encoding="utf-8")
+    text = _replace_dict(text, "FIT_WEIGHTS", f["fit_weights"])
+    text = _replace_dict(text, "FIT_NEUTRAL", f["fit_neutral"])
+    CONFIG.write_text(text, encoding="utf-8")
+    lab = f["labels"]["all"]
+    measured = {
+        "labels": report["labels_file"], "no_fit": lab["no_fit"], "fit": lab["fit"],
+        "in_sample_recall": round(lab["recall"], 4), "in_sample_false_flags": round(lab["false_flags"], 4),
+        "cross_validated_recall": round(cv["labels"]["all"]["recall"], 4),
+        "cross_validated_false_flags": round(cv["labels"]["all"]["false_flags"], 4),
+        "cross_validated_auc": round(cv["auc_labels"], 4), "cut_off_probability": f["cut_off_probability"],
+    }
+    MEASURED.write_text(json.dumps(measured, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwrote FIT_WEIGHTS / FIT_NEUTRAL into {CONFIG.relative_to(ROOT)} and {MEASURED.relative_to(ROOT)}")
 
 
 def refit(items: list[dict], msgs: list[dict], gov: list[dict], report: dict) -> None:

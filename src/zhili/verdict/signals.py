@@ -19,7 +19,9 @@ All are computed over the cases that pass the filters, from what ranking already
 - `problem_similarity`  semantic model: mean cosine of the problem with the top 3 cases' title
                   and problem alone (`zhili.retrieval.about`) — whether the problem a case
                   addresses is this one, not whether its whole text mentions the same things;
-                  absent without a semantic model
+                  absent without a semantic model, and for texts of fewer than 8 Chinese
+                  characters: a few words name a topic or a method (积分制, 议事厅), not a
+                  problem to compare with what a case addresses
 - `governance_terms`  how many governance words (lexicon terms and topic keywords) the text has
 
 A signal that cannot be computed (no semantic model, rules off, no topic) is left out of the
@@ -29,6 +31,7 @@ dict; the fit model then uses its neutral value.
 from __future__ import annotations
 
 import math
+import re
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -38,6 +41,7 @@ from .topics import dominant
 
 COVERAGE_TOP = 3          # cases whose text must cover the problem's key terms
 PROBLEM_TOP = 3           # cases whose title+problem is compared with the problem
+MIN_PROBLEM_CHARS = 8     # Chinese characters a text needs to be read as a problem statement
 TOPIC_TOP = 5             # cases whose titles and mechanisms must name the problem's topics
 KEY_TERMS = 8             # key terms of the problem that are checked
 MIN_KEY_TERMS = 2
@@ -45,6 +49,7 @@ TOPIC_SHARE = 0.2         # a topic with this share of the problem's topic keywo
 AGREEMENT_TOP = 10
 DENSE_UNIT = 0.05
 BM25_SCALE = math.log1p(20.0)
+_HAN = re.compile(r"[\u4e00-\u9fff]")
 
 SIGNAL_LABELS = {
     "dense_lead": "语义领先度",
@@ -110,9 +115,10 @@ def topic_coverage(query_topics: dict[str, int], doc_topics: Iterable[set[str]],
     return float(np.mean(per_doc)) if per_doc else 0.0
 
 
-def problem_similarity(sims: Sequence[float] | None, k: int = PROBLEM_TOP) -> float | None:
-    """Mean cosine with the top `k` cases' title+problem vectors; None when there are none."""
-    if not sims:
+def problem_similarity(sims: Sequence[float] | None, text: str = "", k: int = PROBLEM_TOP) -> float | None:
+    """Mean cosine with the top `k` cases' title+problem vectors; None when there are none or
+    `text` is too short to state a problem (MIN_PROBLEM_CHARS Chinese characters)."""
+    if not sims or len(_HAN.findall(text)) < MIN_PROBLEM_CHARS:
         return None
     return float(np.mean(list(sims)[:k]))
 
@@ -137,7 +143,7 @@ def compute(*, text: str, sparse: np.ndarray, dense: np.ndarray | None, dense_me
     tcov = topic_coverage(query_topics, list(top_topics[:TOPIC_TOP]))
     if tcov is not None:
         out["topic_coverage"] = tcov
-    psim = problem_similarity(problem_sims)
+    psim = problem_similarity(problem_sims, text)
     if psim is not None:
         out["problem_similarity"] = psim
     out["governance_terms"] = float(evidence)
