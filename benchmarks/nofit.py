@@ -14,6 +14,11 @@ Data (not part of the repository):
     python benchmarks/nofit.py                 # the flag on both sets with the current settings
     python benchmarks/nofit.py --fit           # refit: cross-validated numbers + new coefficients
     python benchmarks/nofit.py --json out.json # also write every number
+    python benchmarks/nofit.py --fit --write   # refit and write it: config.py + tests/data/nofit_measured.json
+
+After labels or cases change (merge time): `python scripts/ship_vectors.py` (passage and about
+vectors of new cases), then `python benchmarks/nofit.py --fit --write`; the tests
+(tests/engine/test_fit_labels.py) then check the rates written to nofit_measured.json.
 
 What it prints:
 1. the flag's recall (share of no-fit messages flagged) and false-flag rate (share of fit
@@ -22,7 +27,8 @@ What it prints:
    times (each message scored by a model that never saw it);
 2. the 匹配度 calibration on gov-dev: a reliability table (mean percent vs. share actually
    relevant, per percent band) with leave-one-query-out predictions when fitting;
-3. with --fit, the coefficients to paste into zhili/config.py (FIT_WEIGHTS, FIT_NEUTRAL,
+3. the time the problem_similarity signal adds to an answer;
+4. with --fit, the coefficients to paste into zhili/config.py (FIT_WEIGHTS, FIT_NEUTRAL,
    MATCH_WEIGHTS, MATCH_NEUTRAL) and the threshold.
 
 Query vectors: messages are embedded on the fly (~0.1 s each) unless
@@ -51,7 +57,8 @@ LABELS = ROOT / "tests" / "data" / "messages_fit_labels_grown.jsonl"
 GOV_EXTRA_QRELS = ROOT / "tests" / "data" / "gov_dev_grown_qrels.tsv"
 VECTORS = ROOT / "tests" / "data" / "messages_query_vectors.npz"
 
-FEATURES = ("dense_lead", "bm25_top", "agreement", "rule_confidence", "key_coverage", "topic_coverage")
+FEATURES = ("dense_lead", "bm25_top", "agreement", "rule_confidence", "key_coverage", "topic_coverage",
+            "problem_similarity")
 MATCH_FEATURES = ("score", "dense", "bm25")
 GOV_WEIGHT = 2.0     # a gov-dev query counts twice: what cadres type is the main use
 L2 = 1.0             # ridge on standardised features
@@ -148,6 +155,36 @@ def run(engine, items: list[dict]) -> None:
                       percents=[r.match.percent for r in ans.results if r.match])
     finally:
         del engine._match
+
+
+def latency(engine, items: list[dict], rounds: int = 3) -> dict:
+    """Time spent computing the problem_similarity signal per answer (about vectors loaded,
+    query vectors cached), next to the whole answer's time."""
+    import time
+
+    spent = [0.0]
+    original = engine.problem_similarities
+
+    def timed_signal(r, order):
+        t0 = time.perf_counter()
+        try:
+            return original(r, order)
+        finally:
+            spent[0] += time.perf_counter() - t0
+
+    for it in items:  # warm: query vectors, about vectors, case texts
+        engine.recommend(it["text"], top_k=10, explain=False)
+    engine.problem_similarities = timed_signal
+    try:
+        t0 = time.perf_counter()
+        for _ in range(rounds):
+            for it in items:
+                engine.recommend(it["text"], top_k=10, explain=False)
+        total = time.perf_counter() - t0
+    finally:
+        del engine.problem_similarities
+    n = rounds * len(items)
+    return {"answer": 1000 * total / n, "added": 1000 * spent[0] / n}
 
 
 # ------------------------------------------------------------------------------ models
@@ -276,6 +313,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="judgments of cases added since gov-dev was judged (\"\" for none)")
     ap.add_argument("--fit", action="store_true", help="refit the coefficients (cross-validated report)")
     ap.add_argument("--json", type=Path, help="write every number to this file")
+    ap.add_argument("--write", action="store_true",
+                    help="with --fit: write FIT_WEIGHTS / FIT_NEUTRAL into src/zhili/config.py and the "
+                         "measured rates into tests/data/nofit_measured.json (what the tests check)")
     args = ap.parse_args(argv)
 
     msgs, gov = load_messages(args.messages, args.labels), load_gov(args.gov_dev, args.gov_extra_qrels if str(args.gov_extra_qrels) not in ("", ".") else None)
@@ -283,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     engine = open_engine()
     print(f"query vectors from {VECTORS.name}: {preload_vectors(engine, msgs, VECTORS)} of {len(msgs)}")
     run(engine, items)
-    report: dict = {"labels": len(msgs), "gov_dev": len(gov)}
+    report: dict = {"labels": len(msgs), "gov_dev": len(gov), "labels_file": args.labels.name}
 
     flagged = np.array([it["flagged"] for it in items])
     off = [it["id"] for it in items if it["verdict"] == "off_topic"]
@@ -301,15 +341,72 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  fit_score AUC: labels {auc(fs[m & yfit], fs[m & ~yfit]):.3f}, gov-dev {auc(fs[~m & yfit], fs[~m & ~yfit]):.3f}")
     pairs = [(p, it["qrels"].get(cid, 0) >= 2) for it in gov for (cid, _), p in zip(it["results"], it["percents"])]
     report["current"]["reliability"] = reliability(pairs)
-    print("匹配度 on gov-dev (all queries, top 20): band, cases, mean percent, share relevant (grade ≥ 2)")
+    report["current"]["brier"] = float(np.mean([(p / 100 - r) ** 2 for p, r in pairs]))
+    print(f"匹配度 on gov-dev (all queries, top 20; unjudged cases count as not relevant): Brier "
+          f"{report['current']['brier']:.3f}; band, cases, mean percent, share relevant (grade ≥ 2)")
     for row in report["current"]["reliability"]:
         print(f"  {row['band']:>7}  {row['n']:4d}  {row['mean_percent']:5.1f}  {100 * row['relevant']:5.1f}")
+    # gov-dev judged the old 223 cases only: the cases it judged (relevant or not) read apart
+    judged = [(p, it["qrels"][cid] >= 2) for it in gov for (cid, _), p in zip(it["results"], it["percents"])
+              if cid in it["qrels"]]
+    report["current"]["reliability_judged"] = reliability(judged)
+    report["current"]["brier_judged"] = float(np.mean([(p / 100 - r) ** 2 for p, r in judged])) if judged else None
+    print(f"  the {len(judged)} of {len(pairs)} shown cases gov-dev judged: Brier {report['current']['brier_judged']:.3f}")
+    for row in report["current"]["reliability_judged"]:
+        print(f"  {row['band']:>7}  {row['n']:4d}  {row['mean_percent']:5.1f}  {100 * row['relevant']:5.1f}")
 
+    report["latency_ms"] = latency(engine, items)
+    print(f"problem_similarity takes {report['latency_ms']['added']:.2f} ms of a "
+          f"{report['latency_ms']['answer']:.1f} ms answer ({len(items)} texts × 3, query vectors cached, top 10)")
     if args.fit:
         refit(items, msgs, gov, report)
+        if args.write:
+            write_fit(report)
     if args.json:
         args.json.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
     return 0
+
+
+CONFIG = ROOT / "src" / "zhili" / "config.py"
+MEASURED = ROOT / "tests" / "data" / "nofit_measured.json"
+
+
+def _replace_dict(source: str, name: str, value: dict) -> str:
+    """Replace the `NAME = {...}` literal (possibly over several lines) in config.py's text."""
+    import re
+
+    m = re.search(rf"^{name} = \{{.*?\}}\n", source, flags=re.S | re.M)
+    if m is None:
+        raise SystemExit(f"{CONFIG}: {name} = {{…}} not found")
+    items = [f'"{k}": {v}' for k, v in value.items()]
+    lines, line = [], f"{name} = {{"
+    for n, item in enumerate(items):
+        piece = item + (", " if n < len(items) - 1 else "}")
+        if len(line) + len(piece) > 100:
+            lines.append(line.rstrip())
+            line = " " * (len(name) + 4)
+        line += piece
+    lines.append(line)
+    return source[:m.start()] + "\n".join(lines) + "\n" + source[m.end():]
+
+
+def write_fit(report: dict) -> None:
+    """The refit in place: coefficients into config.py, measured rates for the tests."""
+    f, cv = report["fitted"], report["cross_validated"]
+    text = CONFIG.read_text(encoding="utf-8")
+    text = _replace_dict(text, "FIT_WEIGHTS", f["fit_weights"])
+    text = _replace_dict(text, "FIT_NEUTRAL", f["fit_neutral"])
+    CONFIG.write_text(text, encoding="utf-8")
+    lab = f["labels"]["all"]
+    measured = {
+        "labels": report["labels_file"], "no_fit": lab["no_fit"], "fit": lab["fit"],
+        "in_sample_recall": round(lab["recall"], 4), "in_sample_false_flags": round(lab["false_flags"], 4),
+        "cross_validated_recall": round(cv["labels"]["all"]["recall"], 4),
+        "cross_validated_false_flags": round(cv["labels"]["all"]["false_flags"], 4),
+        "cross_validated_auc": round(cv["auc_labels"], 4), "cut_off_probability": f["cut_off_probability"],
+    }
+    MEASURED.write_text(json.dumps(measured, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwrote FIT_WEIGHTS / FIT_NEUTRAL into {CONFIG.relative_to(ROOT)} and {MEASURED.relative_to(ROOT)}")
 
 
 def refit(items: list[dict], msgs: list[dict], gov: list[dict], report: dict) -> None:

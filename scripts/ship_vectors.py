@@ -6,6 +6,9 @@ a case's source, place, outcomes or domains never needs a new vector; a new case
 title/problem/practice/mechanisms does. This embeds exactly those, ~0.3 s each on 2 cores, saving
 after every chunk (rerun to resume), and keeps every existing vector.
 
+It then does the same for the about vectors (title + problem, `zhili.retrieval.about`; the no-fit
+signal `problem_similarity`) in src/zhili/data/vectors/about-<embedder>.npz: ~0.02 s per case.
+
     .venv/bin/python scripts/ship_vectors.py              # after merging new cases into cases.jsonl
     .venv/bin/python scripts/ship_vectors.py --dry-run    # only count what is missing
 """
@@ -22,6 +25,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from zhili import config  # noqa: E402
 from zhili.cases.io import read_cases  # noqa: E402
+from zhili.retrieval.about import SHIPPED_DIR, about_file, case_about  # noqa: E402
 from zhili.retrieval.dense import VectorCache, case_passage, passage_key  # noqa: E402
 from zhili.retrieval.index import SHIPPED_VECTORS, _safe  # noqa: E402
 
@@ -46,7 +50,20 @@ def main() -> None:
         if key not in cache.vectors:
             todo[key] = passage
     print(f"{len(cases)} cases, {len(cache.vectors)} vectors shipped, {len(todo)} passages to embed", flush=True)
-    if args.dry_run or not todo:
+    about_path = about_file(SHIPPED_DIR, embedder.name)
+    about = VectorCache.load(about_path)
+    about_todo = {passage_key(embedder.name, case_about(c)): case_about(c) for c in cases}
+    about_todo = {k: t for k, t in about_todo.items() if k not in about.vectors}
+    print(f"{len(about.vectors)} about vectors shipped, {len(about_todo)} about texts to embed", flush=True)
+    if args.dry_run:
+        return
+    embed_into(embedder, todo, cache, path)
+    embed_into(embedder, about_todo, about, about_path)
+
+
+def embed_into(embedder, todo: dict[str, str], cache: VectorCache, path: Path) -> None:
+    """Embed `todo` (key → text) into `cache`, saving `path` after every chunk."""
+    if not todo:
         return
     items = sorted(todo.items())
     start = time.time()

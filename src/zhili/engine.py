@@ -23,6 +23,7 @@ from .answer import NO_FIT_MESSAGE, Answer, Match, MethodScore, Result, RuleEffe
 from .cases import LEADERSHIP, Case
 from .cases.model import DOMAINS
 from .explain import matched_terms
+from .retrieval.about import AboutVectors
 from .retrieval.backend import Candidates, SearchBackend
 from .retrieval.condense import condense
 from .retrieval.embedded import EmbeddedBackend
@@ -37,7 +38,7 @@ from .rules.outcome import RuleOutcome
 from .text import Analysis, Analyzer
 from .verdict import OFF_TOPIC_MESSAGE, Assessment, Judge, empty_message, match_of
 from .verdict.judge import keyword_rows
-from .verdict.signals import TOPIC_TOP
+from .verdict.signals import PROBLEM_TOP, TOPIC_TOP
 
 MAX_QUERY_CHARS = 20_000
 COVERAGE_FIELDS = {"title": 1, "problem": 1, "mechanisms": 1}  # what a case is about (zhili.verdict)
@@ -64,6 +65,7 @@ class Retrieval:
     dense: np.ndarray | None
     candidates: Candidates | None = None
     view: CandidateView | None = None
+    query: np.ndarray | None = None  # the query's embedding, when the dense model ran
 
 
 class Engine:
@@ -124,6 +126,8 @@ class Engine:
                         rules_problem=self.rules_problem)
         engine.query_cache = dict(self.query_cache)
         engine.share_judge(self)
+        if "_about" in self.__dict__:
+            engine.__dict__["_about"] = self.__dict__["_about"]
         return engine
 
     def with_rules(self, rules: RuleSet | None, rules_problem: Exception | None = None) -> "Engine":
@@ -133,8 +137,9 @@ class Engine:
         service may have put around it), since the query text is all it depends on."""
         engine = self._with_backend(self.backend)
         engine.rules, engine.rules_problem = rules, rules_problem
-        if "query_vector" in self.__dict__:  # wrapped by the service: keep the wrapper
-            engine.query_vector = self.__dict__["query_vector"]  # type: ignore[method-assign]
+        for name in ("query_vector", "embed_about"):
+            if name in self.__dict__:  # wrapped by the service: keep the wrapper
+                setattr(engine, name, self.__dict__[name])
         return engine
 
     def _reindexed(self, changed: list[Case], removed: list[str], tokens: list[list[str]],
@@ -196,7 +201,8 @@ class Engine:
         dense = None if vector is None or np.isnan(cands.dense).all() else cands.dense
         if dense is not None and np.isnan(dense).any():
             dense = np.nan_to_num(dense, nan=float(np.nanmin(dense)))
-        return Retrieval(analysis, np.ones(len(cands), dtype=bool), sparse, dense, cands, view)
+        return Retrieval(analysis, np.ones(len(cands), dtype=bool), sparse, dense, cands, view,
+                         vector if dense is not None else None)
 
     def dense_text(self, analysis: Analysis) -> str:
         """What the dense model embeds: the normalised query, condensed when long (embedding
@@ -256,6 +262,32 @@ class Engine:
             judge = self.__dict__["_judge"] = Judge(self.analyzer.normalize, self.analyzer.lists.stopwords)
         return judge
 
+    @property
+    def about(self) -> AboutVectors | None:
+        """The cases' title+problem vectors (`zhili.retrieval.about`); None without a dense model."""
+        if self.embedder is None:
+            return None
+        about = self.__dict__.get("_about")
+        if about is None or about.name != self.embedder.name:
+            about = self.__dict__["_about"] = AboutVectors(self.embedder.name, config.home() / "vectors")
+        return about
+
+    def embed_about(self, texts: list[str]) -> np.ndarray:
+        """Embed case about-texts met at query time without a stored vector (the service puts
+        its model lock around this, as around `query_vector`)."""
+        return self.embedder.embed_passages(texts)
+
+    def problem_similarities(self, r: Retrieval, order: list[int]) -> list[float] | None:
+        """Cosine of the query with the top cases' title+problem vectors, best case first."""
+        about = self.about
+        if about is None or r.query is None or not order:
+            return None
+        cases = [r.view.case(int(i)) for i in order[:PROBLEM_TOP]]
+        mat = about.vectors(cases, self.embed_about)
+        if mat is None or mat.shape[1] != len(r.query):
+            return None
+        return [float(x) for x in mat @ np.asarray(r.query, dtype=np.float32)]
+
     def share_judge(self, other: "Engine") -> None:
         """Reuse `other`'s judge (same analyser: same word lists and case-text cache)."""
         if other.analyzer is self.analyzer and "_judge" in other.__dict__:
@@ -282,7 +314,7 @@ class Engine:
         return self.judge.assess(
             raw=analysis.raw, text=analysis.text, lexicon_hits=analysis.lexicon_hits,
             sparse=r.sparse[idx], dense=dense, dense_median=median, top_cases=top,
-            domain_weights=weights,
+            domain_weights=weights, problem_sims=self.problem_similarities(r, order),
             weights=s.fit_weights, neutral=s.fit_neutral,
             rule_rows=keyword_rows(outcome.trace) if outcome is not None else ())
 

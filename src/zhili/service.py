@@ -234,6 +234,10 @@ class Service:
             guarded = _locked(engine.query_vector, EMBED_LOCK)
             guarded._zhili_locked = True  # type: ignore[attr-defined]
             engine.query_vector = guarded  # type: ignore[method-assign]
+        if not getattr(engine.embed_about, "_zhili_locked", False):
+            guarded = _locked(engine.embed_about, EMBED_LOCK)
+            guarded._zhili_locked = True  # type: ignore[attr-defined]
+            engine.embed_about = guarded  # type: ignore[method-assign]
 
     # ---------------------------------------------------------------- assessments
     @property

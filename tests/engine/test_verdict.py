@@ -88,7 +88,7 @@ def test_fit_signals_are_named_finite_and_independent_of_top_k(engine):
     assert few.fit_signals == many.fit_signals and few.fit_score == many.fit_score
     assert set(few.fit_signals) <= set(SIGNAL_LABELS)
     assert {"dense_lead", "bm25_top", "agreement", "rule_confidence", "key_coverage",
-            "topic_coverage", "governance_terms"} == set(few.fit_signals)
+            "topic_coverage", "problem_similarity", "governance_terms"} == set(few.fit_signals)
     json.dumps(few.model_dump())  # no NaN or infinity anywhere
 
 

@@ -68,6 +68,25 @@ def test_topic_coverage_averages_over_the_top_cases():
     assert sig.topic_coverage(query, []) == 0.0
 
 
+def test_problem_similarity_is_the_mean_cosine_with_the_top_three_cases():
+    text = "小区路灯坏了三个月没人修"
+    assert sig.problem_similarity([0.9, 0.87, 0.84, 0.2], text) == pytest.approx(0.87)  # the 4th is ignored
+    assert sig.problem_similarity([0.91], text) == pytest.approx(0.91)
+    assert sig.problem_similarity([], text) is None and sig.problem_similarity(None, text) is None
+    # a few words name a topic or a method, not a problem: left out (the model's neutral value)
+    assert sig.problem_similarity([0.86], "积分制") is None
+    assert sig.problem_similarity([0.86], "彩虹 议事厅 ok") is None  # 5 Chinese characters
+    assert sig.problem_similarity([0.86], "路灯不亮怎么办啊") == pytest.approx(0.86)  # 8
+    assert "problem_similarity" in sig.SIGNAL_LABELS
+
+
+def test_compute_reports_problem_similarity_only_when_given():
+    common = dict(text="噪音扰民一年多没人管", sparse=np.array([5.0, 1.0]), dense=None, dense_median=None, top_docs=[],
+                  top_topics=[], domain_weights=None, evidence=2, key_terms=KeyTerms(), query_topics={})
+    assert "problem_similarity" not in sig.compute(**common)
+    assert sig.compute(**common, problem_sims=[0.9, 0.8, 0.85])["problem_similarity"] == 0.85
+
+
 def test_compute_leaves_out_what_cannot_be_computed():
     sparse = np.array([5.0, 1.0, 0.0])
     out = sig.compute(text="噪音 扰民", sparse=sparse, dense=None, dense_median=None, top_docs=[],

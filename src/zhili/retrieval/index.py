@@ -23,6 +23,7 @@ from ..cases import Case
 from ..config import DATA_DIR
 from ..files import replacing_directory
 from ..text import Analyzer
+from .about import ensure_about_vectors
 from .ann import AnnIndex, AnnSettings
 from .backend import BuildReport
 from .columns import Columns
@@ -165,6 +166,7 @@ def case_vectors(cases: list[Case], embedder: Embedder, vector_cache_dir: Path,
     vectors, embedded = embed_cases(embedder, cases, cache, progress=progress)
     if embedded:
         cache.save(user_cache)
+    ensure_about_vectors(cases, embedder, vector_cache_dir)  # the no-fit signal's (zhili.retrieval.about)
     return vectors, embedded
 
 

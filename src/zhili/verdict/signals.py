@@ -16,6 +16,12 @@ All are computed over the cases that pass the filters, from what ranking already
                   its topic keywords), the share named by each of the top 5 cases' title and
                   mechanism names (what a case is *about*, not what it mentions in passing),
                   averaged; absent when the text names no topic
+- `problem_similarity`  semantic model: mean cosine of the problem with the top 3 cases' title
+                  and problem alone (`zhili.retrieval.about`) — whether the problem a case
+                  addresses is this one, not whether its whole text mentions the same things;
+                  absent without a semantic model, and for texts of fewer than 8 Chinese
+                  characters: a few words name a topic or a method (积分制, 议事厅), not a
+                  problem to compare with what a case addresses
 - `governance_terms`  how many governance words (lexicon terms and topic keywords) the text has
 
 A signal that cannot be computed (no semantic model, rules off, no topic) is left out of the
@@ -25,6 +31,7 @@ dict; the fit model then uses its neutral value.
 from __future__ import annotations
 
 import math
+import re
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -33,6 +40,8 @@ from .terms import KeyTerms
 from .topics import dominant
 
 COVERAGE_TOP = 3          # cases whose text must cover the problem's key terms
+PROBLEM_TOP = 3           # cases whose title+problem is compared with the problem
+MIN_PROBLEM_CHARS = 8     # Chinese characters a text needs to be read as a problem statement
 TOPIC_TOP = 5             # cases whose titles and mechanisms must name the problem's topics
 KEY_TERMS = 8             # key terms of the problem that are checked
 MIN_KEY_TERMS = 2
@@ -40,6 +49,7 @@ TOPIC_SHARE = 0.2         # a topic with this share of the problem's topic keywo
 AGREEMENT_TOP = 10
 DENSE_UNIT = 0.05
 BM25_SCALE = math.log1p(20.0)
+_HAN = re.compile(r"[\u4e00-\u9fff]")
 
 SIGNAL_LABELS = {
     "dense_lead": "语义领先度",
@@ -48,6 +58,7 @@ SIGNAL_LABELS = {
     "rule_confidence": "规则分类把握",
     "key_coverage": "关键词被案例覆盖的比例",
     "topic_coverage": "问题主题被案例覆盖的比例",
+    "problem_similarity": "与案例所针对问题的语义相近度",
     "governance_terms": "治理用语个数",
 }
 """Chinese names of the signals, for the 详情 view."""
@@ -104,9 +115,18 @@ def topic_coverage(query_topics: dict[str, int], doc_topics: Iterable[set[str]],
     return float(np.mean(per_doc)) if per_doc else 0.0
 
 
+def problem_similarity(sims: Sequence[float] | None, text: str = "", k: int = PROBLEM_TOP) -> float | None:
+    """Mean cosine with the top `k` cases' title+problem vectors; None when there are none or
+    `text` is too short to state a problem (MIN_PROBLEM_CHARS Chinese characters)."""
+    if not sims or len(_HAN.findall(text)) < MIN_PROBLEM_CHARS:
+        return None
+    return float(np.mean(list(sims)[:k]))
+
+
 def compute(*, text: str, sparse: np.ndarray, dense: np.ndarray | None, dense_median: float | None,
             top_docs: Sequence[str], top_topics: Sequence[set[str]], domain_weights: dict[str, float] | None,
-            evidence: int, key_terms: KeyTerms, query_topics: dict[str, int]) -> dict[str, float]:
+            evidence: int, key_terms: KeyTerms, query_topics: dict[str, int],
+            problem_sims: Sequence[float] | None = None) -> dict[str, float]:
     """The signals (see the module docstring) from the filtered cases' raw scores, the texts of
     the top-ranked cases (normalised like the query, best first) and the topics their titles and
     mechanisms name."""
@@ -123,5 +143,8 @@ def compute(*, text: str, sparse: np.ndarray, dense: np.ndarray | None, dense_me
     tcov = topic_coverage(query_topics, list(top_topics[:TOPIC_TOP]))
     if tcov is not None:
         out["topic_coverage"] = tcov
+    psim = problem_similarity(problem_sims, text)
+    if psim is not None:
+        out["problem_similarity"] = psim
     out["governance_terms"] = float(evidence)
     return {k: round(float(v), 4) for k, v in out.items()}
