@@ -184,7 +184,8 @@ def update_bundled(
         with Service.open(follow_writes=False) as service:
             plan = service.library.bundled_plan(actor)
             console.print(f"内置案例库：{plan}", markup=False)
-            for label, ids in (("本地已修改，保留本地版本", plan.edited), ("本地已删除，不再加回", plan.deleted)):
+            for label, ids in (("新版本不再收录，将移除", plan.retired), ("本地已修改，保留本地版本", plan.edited),
+                               ("本地已删除，不再加回", plan.deleted)):
                 if ids:
                     shown = "、".join(ids[:20]) + (f" 等 {len(ids)} 个" if len(ids) > 20 else "")
                     console.print(f"  {label}：{shown}", markup=False)
@@ -198,7 +199,8 @@ def update_bundled(
     except (SQLAlchemyError, ApiError) as exc:
         _err().print(f"✗ 更新失败，案例库保持原样：{getattr(exc, 'message', None) or exc}", style="red", markup=False)
         raise typer.Exit(1) from None
-    console.print(f"[green]✓ 已更新[/]：新增 {len(done.added)}（{'草稿' if draft else '已发布'}），更正 {len(done.updated)}")
+    console.print(f"[green]✓ 已更新[/]：新增 {len(done.added)}（{'草稿' if draft else '已发布'}），更正 {len(done.updated)}"
+                  + (f"，移除 {len(done.retired)}" if done.retired else ""))
 
 
 @app.command()

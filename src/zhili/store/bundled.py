@@ -7,6 +7,9 @@ carry the release's changes to what nobody here has touched and leave alone ever
 - a bundled case this workspace never had is added (``added``);
 - a case whose last change came from the bundle (the first seeding or an earlier update) and
   whose bundled text changed is replaced by the new text, keeping its status (``updated``);
+- a case that came from the bundle, that nobody here changed and that the release no longer
+  ships (dropped, e.g. because its only source proved to be a content farm) is removed
+  (``retired``; its history stays, and a later release that ships it again brings it back);
 - a case someone here changed since (edit, restore, import, publish/withdraw) is left as it is
   (``edited``), and so is a case someone deleted (``deleted``).
 
@@ -39,14 +42,17 @@ class BundledPlan:
     edited: tuple[str, ...] = ()
     deleted: tuple[str, ...] = ()
     unchanged: int = 0
+    retired: tuple[str, ...] = ()
     cases: dict[str, Case] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def pending(self) -> bool:
-        return bool(self.added or self.updated)
+        return bool(self.added or self.updated or self.retired)
 
     def __str__(self) -> str:
         text = f"新增 {len(self.added)}，更新 {len(self.updated)}，未变 {self.unchanged}"
+        if self.retired:
+            text += f"，移除 {len(self.retired)}（新版本不再收录）"
         kept = []
         if self.edited:
             kept.append(f"本地已修改 {len(self.edited)}")
@@ -55,7 +61,8 @@ class BundledPlan:
         return text + (f"；保留本地版本：{'，'.join(kept)}" if kept else "")
 
     def json(self) -> dict[str, Any]:
-        return {"added": list(self.added), "updated": list(self.updated), "edited": list(self.edited),
+        return {"added": list(self.added), "updated": list(self.updated), "retired": list(self.retired),
+                "edited": list(self.edited),
                 "deleted": list(self.deleted), "unchanged": self.unchanged, "summary": str(self)}
 
 
@@ -86,22 +93,24 @@ def plan(conn: Connection, bundle: Sequence[Case] | None, seeded: bool) -> Bundl
     rows = conn.execute(select(audit_table.c.case_id, audit_table.c.action, audit_table.c.user, audit_table.c.at)
                         .where(audit_table.c.kind == "case").order_by(audit_table.c.id))
     for row in rows:
-        if row.case_id in ids:
+        if row.case_id in ids or row.case_id in stored:
             last[row.case_id] = row
     seed_at = _legacy_seed_at(conn, seeded)
     added, updated, edited, deleted = [], [], [], []
     unchanged = 0
     for case in bundle:
         entry = last.get(case.id)
-        if case.id not in stored:
-            (deleted if entry is not None else added).append(case.id)
+        if case.id not in stored:  # never here, or removed by an update (added back), or deleted here
+            (added if entry is None or entry.action == ACTION else deleted).append(case.id)
         elif stored[case.id] == hashes[case.id]:
             unchanged += 1
         elif entry is not None and _from_bundle(entry, seed_at):
             updated.append(case.id)
         else:
             edited.append(case.id)
-    return BundledPlan(tuple(added), tuple(updated), tuple(edited), tuple(deleted), unchanged,
+    retired = tuple(cid for cid in sorted(set(stored) - ids)
+                    if cid in last and _from_bundle(last[cid], seed_at))
+    return BundledPlan(tuple(added), tuple(updated), tuple(edited), tuple(deleted), unchanged, retired,
                        {c.id: c for c in bundle})
 
 

@@ -462,7 +462,8 @@ class CaseStore:
             conn.execute(stmt, [{f"b_{k}": v for k, v in r.items()} for r in chunk])
         audit.write(conn, [self._audit_row(r["id"], bundled.ACTION, None, at, None, r) for r in new_rows]
                     + [self._audit_row(r["id"], bundled.ACTION, None, at, olds[r["id"]], r) for r in changed_rows])
-        if status == "published" or any(r["status"] == "published" for r in changed_rows):
+        self._remove(conn, list(done.retired), None, bundled.ACTION)  # bumps when a published one goes
+        if new_rows and status == "published" or any(r["status"] == "published" for r in changed_rows):
             self._bump(conn)
         return done
 

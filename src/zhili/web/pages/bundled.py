@@ -22,6 +22,8 @@ def _page(request: Request, user: Any, status_code: int = 200, **ctx: object) ->
     svc = service(request)
     plan = svc.library.bundled_plan(actor(request, user))
     titles = {cid: case.title for cid, case in plan.cases.items()}
+    if plan.retired:  # no longer shipped: their titles are in the library
+        titles.update({cid: rec.title for cid in plan.retired if (rec := svc.store.cases.get(cid)) is not None})
     return templates.TemplateResponse(request, "admin/bundled.html",
                                       {"plan": plan, "titles": titles, "shown": SHOWN, **ctx},
                                       status_code=status_code)
