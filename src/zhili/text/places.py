@@ -31,9 +31,10 @@ _CODE = re.compile(r"(?<![a-z0-9])[a-z]\d{0,2} ?(?:市|区|县)")
 _UNIT = re.compile(r"(?<![a-z0-9])(?:\d+|[a-z]\d*)(?:号楼|号院|号线|号|栋|幢|单元|室|房|座)")
 
 # Place words that end a named place. Single characters only count as a token of their own.
+# Not 市场/商场: a market is usually the topic itself (马路市场, 农贸市场 占道).
 SUFFIXES = frozenset(
     "广场 小区 花园 公园 社区 街道 新村 家园 公寓 大厦 山庄 华庭 华府 国际 小城 新城 星城 名都 雅苑 花苑 "
-    "名邸 公馆 府邸 中心 市场 商场 大桥 大道 大街 西路 东路 南路 北路 中路 一路 二路 三路 "
+    "名邸 公馆 府邸 中心 大桥 大道 大街 西路 东路 南路 北路 中路 一路 二路 三路 "
     "路 街 巷 村 组 镇 乡 城 苑 园 府 庭 湾 岭 坡 冲 洲 塘 桥 里 居 阁 轩 邸".split())
 _ROAD_END = ("路", "街", "巷", "道")
 # Tags the plain tagger gives names: place, person, other proper noun, organisation,
@@ -43,7 +44,8 @@ _NAME_POS = frozenset({"ns", "nr", "nrt", "nrfg", "nz", "nt", "j", "eng", "m"})
 _GENERIC = frozenset(
     "居民 住宅 商品房 农村 城市 城区 老城 老城区 安置 拆迁 物业 业主 周边 附近 所在 本地 当地 我们 "
     "村民 社区 县城 乡镇 城镇 单位 学校 医院 政府 县政府 市政府 区政府 街道办 开发商 新建 高层 "
-    "别墅 整个 全市 全县 全区 各个 农贸 菜 停车 公共 集镇 乡村 镇上 村里".split())
+    "别墅 整个 全市 全县 全区 各个 农贸 菜 停车 公共 集镇 乡村 镇上 村里 空心 自然 行政 中心 试点 "
+    "重点 边远 偏远 山区 移民 搬迁 文明 示范 贫困".split())
 _MAX_NAME_TOKENS = 3
 
 _lock = threading.Lock()
@@ -62,16 +64,33 @@ def _plain():
         return _tagger
 
 
+_NUMBER = re.compile(r"[0-9a-z]+|[一二三四五六七八九十百千万亿]+")
+
+
+def _is_road(word: str, pos: str) -> bool:
+    """A road the tagger already holds as one place name: 友谊路, 桐梓坡西路 (not 临街)."""
+    return pos == "ns" and len(word) > 2 and word.endswith(_ROAD_END)
+
+
 def _is_suffix(word: str, pos: str) -> bool:
-    return word in SUFFIXES or (pos == "ns" and len(word) > 1 and word.endswith(_ROAD_END))
+    return word in SUFFIXES or _is_road(word, pos)
 
 
-def _is_name(word: str, pos: str, protected: frozenset[str]) -> bool:
+# Before an administrative unit even a dictionary noun is a name (涌泉街道, 豹子岭社区).
+_ADMIN = frozenset({"街道", "社区", "村", "镇", "乡"})
+
+
+def _is_name(word: str, pos: str, protected: frozenset[str], admin: bool = False) -> bool:
+    """Proper names only: a tagged name, a bare number (九亿广场, 5栋), or a noun the default
+    dictionary does not know (区荷花园); a dictionary noun is an ordinary word (马路市场, 范围小区)
+    except before an administrative unit."""
     if word in _GENERIC or word in protected or not word.strip():
         return False
+    if pos == "m":
+        return bool(_NUMBER.fullmatch(word))
     if pos in _NAME_POS:
-        return pos != "m" or any(c.isdigit() for c in word) or len(word) > 1
-    return pos in ("n", "ng", "nl") and len(word) <= 3
+        return True
+    return pos in ("n", "ng", "nl") and len(word) <= 3 and (admin or not _plain().has_word(word))
 
 
 def _named_places(text: str, protected: frozenset[str]) -> Iterable[tuple[int, int]]:
@@ -97,11 +116,11 @@ def _named_places(text: str, protected: frozenset[str]) -> Iterable[tuple[int, i
             if _is_suffix(w, p) and names == 0 and len(w) > 1:
                 k -= 1
                 continue
-            if not _is_name(w, p, protected):
+            if not _is_name(w, p, protected, admin=words[j][0] in _ADMIN):
                 break
             k -= 1
             names += 1
-        own = pos == "ns" and len(word) > 1 and word.endswith(_ROAD_END)  # 友谊路 as one token
+        own = _is_road(word, pos)  # 友谊路 as one token
         if names or own:
             yield words[k][2], words[j][2] + len(words[j][0])
         i = j + 1
@@ -139,13 +158,20 @@ def place_spans(text: str, protected: Iterable[str] = ()) -> list[tuple[int, int
     return out
 
 
+# What kind of place it is stays: a village or an estate is the setting of the problem (清洁乡村,
+# 小区物业), unlike a square, a road or a street office, whose name is only where.
+SETTINGS = ("小区", "社区", "村", "镇", "乡")
+
+
 def without_places(text: str, spans: list[tuple[int, int]]) -> str:
-    """`text` with each span replaced by a space (so the words around it do not join up)."""
+    """`text` with each span replaced by the setting word it ends with (…山庄小区 → 小区,
+    …水塘垸村 → 村), else by a space (so the words around it do not join up)."""
     if not spans:
         return text
     parts, last = [], 0
     for s, e in spans:
         parts.append(text[last:s])
+        parts.append(next((w for w in SETTINGS if text[s:e].endswith(w)), ""))
         last = e
     parts.append(text[last:])
     return re.sub(r"\s+", " ", " ".join(parts)).strip()
