@@ -3,20 +3,21 @@ decide which cases it matches.
 
 Real 12345/问政 messages start with an address: "A1区荷花园街道华城广场楼下修地铁…",
 "A2区友谊路958号克拉美丽山庄小区…". As content, "华城广场" gives the token 广场 and pulls up
-广场舞 cases; "美丽山庄" gives 美丽 (美丽乡村). Three kinds of span are found:
+广场舞 cases; "美丽山庄" gives 美丽 (美丽乡村). Two kinds of span are found:
 
 1. administrative codes of anonymised messages and unit numbers: A1区, A市, J10 县; 958号, 17栋,
    1单元, 706房, 5号线;
 2. a proper name followed by a place word: 荷花园街道, 华城广场, 克拉美丽山庄小区, 德雅路 — the
-   name is what the plain jieba tagger marks as a place/person/organisation/abbreviation, a
-   number, or an unknown noun just before the place word;
-3. nothing else: a place word after an ordinary word is a topic (老旧小区, 小区物业, 城中村), and a
-   span that would cut a governance term in two (…小区广场|舞) is dropped.
+   name is what the plain jieba tagger marks as a place/person/organisation/abbreviation, a bare
+   number, or a noun its dictionary does not know (a dictionary noun only before an
+   administrative unit: 涌泉街道).
 
-Real province and city names (`zhili.gazetteer`) are never removed: they say where, and the
-library's cases are written with them. The analyser keeps the full text for the rules, the
-explanation and region detection, and uses the text without these spans for keywords and the
-dense model (see `Analysis.content`).
+Kept as content: a place word after an ordinary word (老旧小区, 小区物业, 马路市场, 城中村), a span
+that would cut a governance term in two (…小区广场|舞), and real province and city names
+(`zhili.gazetteer`): they say where, and the library's cases are written with them. A removed
+span leaves its setting word (…山庄小区 → 小区, …水塘垸村 → 村). The analyser keeps the full text
+for the rules, the explanation and region detection, and uses the text without these spans for
+keywords and the dense model (see `Analysis.content`).
 """
 
 from __future__ import annotations
