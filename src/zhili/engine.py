@@ -205,9 +205,10 @@ class Engine:
                          vector if dense is not None else None)
 
     def dense_text(self, analysis: Analysis) -> str:
-        """What the dense model embeds: the normalised query, condensed when long (embedding
-        cost grows with length; BM25, rules and the explanation still read all of it)."""
-        return condense(analysis.text or analysis.raw, self.settings.query_embed_chars)
+        """What the dense model embeds: the normalised query without its addresses (a named
+        estate or square says nothing about the problem), condensed when long (embedding cost
+        grows with length; BM25, rules and the explanation still read all of it)."""
+        return condense(analysis.content or analysis.text or analysis.raw, self.settings.query_embed_chars)
 
     def query_vector(self, text: str) -> np.ndarray:
         """The query's embedding, remembered for the last few hundred texts: a cadre refining

@@ -10,6 +10,7 @@ from typing import Iterable
 import rjieba
 
 from .normalize import Normalizer
+from .places import place_spans, without_places
 from .wordlists import WordLists
 
 _WORD = re.compile(r"[\u4e00-\u9fff]|[a-z0-9]")
@@ -23,6 +24,8 @@ class Analysis:
     text: str
     tokens: list[str]
     lexicon_hits: list[str] = field(default_factory=list)
+    content: str = ""  # `text` without addresses and place names: what keywords and the dense model read
+    places: list[str] = field(default_factory=list)  # the spans taken out (zhili.text.places)
 
 
 class Analyzer:
@@ -73,8 +76,17 @@ class Analyzer:
         return kept
 
     def analyze(self, text: str) -> Analysis:
+        """Keywords come from the text without its addresses (华城广场 is where, not 广场舞);
+        the full normalised text stays for the rules (a 村 in an address says rural), the
+        explanation and region detection. A text that is nothing but a place keeps it all."""
         normalized = self.normalize(text)
-        return Analysis(text, normalized, self.tokenize(normalized), self.lexicon_hits(normalized))
+        spans = place_spans(normalized, self.lexicon_hits(normalized))
+        content = without_places(normalized, spans)
+        tokens = self.tokenize(content) if spans else []
+        if not tokens:
+            content, spans, tokens = normalized, [], self.tokenize(normalized)
+        return Analysis(text, normalized, tokens, self.lexicon_hits(content), content,
+                        [normalized[s:e] for s, e in spans])
 
     def analyze_document(self, text: str) -> list[str]:
         """Tokens for indexing: the same normalisation as queries, so both sides meet."""
