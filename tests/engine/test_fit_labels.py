@@ -54,9 +54,12 @@ def _bench() -> Path:
 # Targets of issue 10: ≥ 70 % of no-fit messages flagged, ≤ 10 % of fit ones falsely flagged.
 TARGET_RECALL = 0.70
 TARGET_FALSE_FLAGS = 0.10
-# What the refit on the grown library reaches (in-sample 46.3 %, cross-validated 43.9 %): a floor
-# a little under it, so that a change to the signals or the library that loses recall shows up.
-MEASURED_RECALL_FLOOR = 0.40
+# What the refit on the grown library reached (1,000 cases: in-sample 46.3 %, cross-validated
+# 43.9 %). With the 72 kinds cases (1,072) and the re-judged labels (14 of the 41 no-fit messages
+# now have a fitting case; the 31 left are the hard ones) the refit flags 29.0 % (in-sample and
+# cross-validated, benchmarks/nofit.py --fit): a floor a little under it, so that a change to the
+# signals or the library that loses recall shows up.
+MEASURED_RECALL_FLOOR = 0.25
 
 
 def _text_key():
@@ -124,8 +127,9 @@ def _rates(labels, answers, clear_only=False):
 
 
 def test_labels_keep_false_flags_under_the_target_and_recall_at_the_measured_level(labelled):
-    """Measured on the grown library: 46.3 % of the 41 no-fit messages flagged, 9.2 % (8) of the
-    87 fit ones (8.0 % of the clear ones); cross-validated 43.9 % / 9.2 % (benchmarks/nofit.py --fit).
+    """Measured on the 1,072-case library with the re-judged labels: 29.0 % of the 31 no-fit
+    messages flagged, 4.1 % (4) of the 97 fit ones in-sample; cross-validated 29.0 % / 7.2 %
+    (benchmarks/nofit.py --fit; on 1,000 cases it was 46.3 % / 9.2 %).
     The cut-off is chosen in cross-validation, so in-sample may land a message either side of 10 %:
     the check allows one message of slack."""
     _, labels, answers, _ = labelled
@@ -155,7 +159,7 @@ def test_real_messages_are_never_off_topic(labelled):
 
 
 def test_gov_dev_flags_exactly_its_no_fit_queries(labelled):
-    """No-fit per gov-dev's qrels plus the new cases judged since (q072, dogs, fits now)."""
+    """No-fit per gov-dev's qrels plus the new cases judged since (q072 dogs and q078 秸秆禁烧 fit now)."""
     engine, _, _, bench = labelled
     qrels: dict[str, dict[str, int]] = {}
     for path in (bench / "gov-dev" / "qrels.tsv", GOV_EXTRA_QRELS):
