@@ -83,7 +83,8 @@ def test_explanation_fields(engine):
 
 
 def test_no_fit_query_is_flagged(engine):
-    ans = engine.recommend("秸秆禁烧", top_k=5)
+    # was 秸秆禁烧, which has fitting cases since the kinds growth (case-5013, case-5014)
+    ans = engine.recommend("楼上邻居高空抛物", top_k=5)
     assert ans.no_fit and ans.message.startswith("库中暂无高度匹配的案例")
     assert all(r.weak for r in ans.results)
     assert not engine.recommend("错峰共享停车").no_fit
