@@ -53,9 +53,6 @@ def test_zero_cases_after_filters_says_so_plainly(engine):
 NO_CASE = "高空抛物砸坏了楼下的车"
 
 
-@pytest.mark.xfail(strict=True, reason="false fit since the 72 kinds cases: 高空抛物砸坏了楼下的车 now meets the "
-                   "渣土车抛洒/遗撒 cases (case-5010, 5051, 5011) with a high semantic lead (fit_score 0.75); "
-                   "no case is about 高空抛物 — the fit signals need a problem-level check (docs/benchmarks.md)")
 def test_no_fit_problem_shows_weak_cases_with_low_match(engine):
     ans = engine.recommend(NO_CASE, top_k=5)
     assert ans.verdict == "no_fit" and ans.no_fit and ans.fit_score < 0.5
