@@ -454,16 +454,9 @@ class CaseStore:
         new_rows = [_row(done.cases[cid], status, None, at) for cid in done.added]
         olds = {o.id: o for o in self._old_rows(conn, list(done.updated))}
         changed_rows = [_row(done.cases[cid], olds[cid].status, None, at) for cid in done.updated]
-        for chunk in _batches(new_rows):
-            conn.execute(insert(cases_table), [{**r, "created_at": at} for r in chunk])
-        stmt = (update(cases_table).where(cases_table.c.id == bindparam("b_id"))
-                .values({k: bindparam(f"b_{k}") for k in ROW_KEYS}))
-        for chunk in _batches(changed_rows):
-            conn.execute(stmt, [{f"b_{k}": v for k, v in r.items()} for r in chunk])
-        audit.write(conn, [self._audit_row(r["id"], bundled.ACTION, None, at, None, r) for r in new_rows]
-                    + [self._audit_row(r["id"], bundled.ACTION, None, at, olds[r["id"]], r) for r in changed_rows])
+        self._write_rows(conn, bundled.ACTION, None, at, new_rows, changed_rows, olds)
         self._remove(conn, list(done.retired), None, bundled.ACTION)  # bumps when a published one goes
-        if new_rows and status == "published" or any(r["status"] == "published" for r in changed_rows):
+        if (new_rows and status == "published") or any(r["status"] == "published" for r in changed_rows):
             self._bump(conn)
         return done
 
@@ -512,6 +505,19 @@ class CaseStore:
             self._bump(conn)
         return len(olds)
 
+    def _write_rows(self, conn: Connection, action: str, user: str | None, at: Any,
+                    new_rows: list[dict[str, Any]], changed_rows: list[dict[str, Any]], olds: dict[str, Any]) -> None:
+        """Insert `new_rows`, update `changed_rows` (whose stored rows are `olds`) in batches, and
+        write one audit row each — what an import and a bundled update share."""
+        for chunk in _batches(new_rows):
+            conn.execute(insert(cases_table), [{**r, "created_at": at} for r in chunk])
+        stmt = (update(cases_table).where(cases_table.c.id == bindparam("b_id"))
+                .values({k: bindparam(f"b_{k}") for k in ROW_KEYS}))
+        for chunk in _batches(changed_rows):
+            conn.execute(stmt, [{f"b_{k}": v for k, v in r.items()} for r in chunk])
+        audit.write(conn, [self._audit_row(r["id"], action, user, at, None, r) for r in new_rows]
+                    + [self._audit_row(r["id"], action, user, at, olds[r["id"]], r) for r in changed_rows])
+
     def _apply(self, conn: Connection, items: list[Case], replace: bool, status: str,
                user: str | None) -> ImportSummary:
         existing = {cid: (h, s) for cid, h, s in conn.execute(
@@ -529,14 +535,7 @@ class CaseStore:
         stale = sorted(set(existing) - {c.id for c in items}) if replace else []
         removed = self._remove(conn, stale, user, "import") if stale else 0
         olds = {o.id: o for o in self._old_rows(conn, [r["id"] for r in changed_rows])}
-        for chunk in _batches(new_rows):
-            conn.execute(insert(cases_table), [{**r, "created_at": at} for r in chunk])
-        stmt = (update(cases_table).where(cases_table.c.id == bindparam("b_id"))
-                .values({k: bindparam(f"b_{k}") for k in ROW_KEYS}))
-        for chunk in _batches(changed_rows):
-            conn.execute(stmt, [{f"b_{k}": v for k, v in r.items()} for r in chunk])
-        audit.write(conn, [self._audit_row(r["id"], "import", user, at, None, r) for r in new_rows]
-                    + [self._audit_row(r["id"], "import", user, at, olds[r["id"]], r) for r in changed_rows])
+        self._write_rows(conn, "import", user, at, new_rows, changed_rows, olds)
         touched_published = status == "published" or any(existing[r["id"]][1] == "published" for r in changed_rows)
         if (new_rows or changed_rows) and touched_published:
             self._bump(conn)
