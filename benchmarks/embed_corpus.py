@@ -16,7 +16,7 @@ from pathlib import Path
 
 from zhili import config
 from zhili.cases.io import read_cases
-from zhili.retrieval.dense import VectorCache, case_passage, passage_key
+from zhili.retrieval.dense import VectorCache, case_passage, embed_into, missing_texts
 from zhili.retrieval.embedders import make_embedder
 from zhili.retrieval.index import _safe
 
@@ -28,24 +28,17 @@ def main(corpus: str, reverse: bool = False) -> None:
     embedder = make_embedder(config.MatchSettings.load().embedder)
     path = config.home() / "vectors" / f"{_safe(embedder.name)}.npz"
     cache = VectorCache.load(path)
-    todo = {}
-    for c in cases:
-        p = case_passage(c)
-        k = passage_key(embedder.name, p)
-        if k not in cache.vectors:
-            todo[k] = p
-    items = sorted(todo.items(), reverse=reverse)  # a second process can work from the end
-    print(f"{len(cases)} docs, {len(cases) - len(items)} cached, {len(items)} to embed", flush=True)
+    todo = missing_texts(embedder.name, [case_passage(c) for c in cases], cache)
+    print(f"{len(cases)} docs, {len(cases) - len(todo)} cached, {len(todo)} to embed", flush=True)
     start = time.time()
-    for n in range(0, len(items), CHUNK):
-        chunk = items[n:n + CHUNK]
-        vecs = embedder.embed_passages([p for _, p in chunk])
-        for (k, _), v in zip(chunk, vecs):
-            cache.vectors[k] = v
+
+    def saved(done: int, total: int) -> None:
         cache.save(path)
-        done = n + len(chunk)
         rate = done / (time.time() - start)
-        print(f"{done}/{len(items)}  {rate:.2f} docs/s  eta {(len(items) - done) / rate / 60:.0f} min", flush=True)
+        print(f"{done}/{total}  {rate:.2f} docs/s  eta {(total - done) / rate / 60:.0f} min", flush=True)
+
+    # a second process can work from the end (--reverse)
+    embed_into(embedder, todo, cache, chunk=CHUNK, after_chunk=saved, reverse=reverse)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,8 @@ What it prints:
    messages flagged) on the labels — all labels and the clear ones only — and its precision /
    recall on gov-dev; with --fit also the same numbers from 5-fold cross-validation repeated 5
    times (each message scored by a model that never saw it);
+   and the same for "flagged or cautioned" (a fit answer under caution_threshold carries a
+   核对做法是否适用 line; --fit chooses the threshold under which 70 % of the no-fit messages fall);
 2. the 匹配度 calibration on gov-dev: a reliability table (mean percent vs. share actually
    relevant, per percent band) with leave-one-query-out predictions when fitting;
 3. the time the problem_similarity signal adds to an answer;
@@ -42,6 +44,7 @@ import json
 import math
 import os
 import sys
+import re
 import tempfile
 from pathlib import Path
 
@@ -63,6 +66,7 @@ MATCH_FEATURES = ("score", "dense", "bm25")
 GOV_WEIGHT = 2.0     # a gov-dev query counts twice: what cadres type is the main use
 L2 = 1.0             # ridge on standardised features
 TARGET_FALSE_FLAGS = 0.10  # the cut-off: at most this share of fit messages flagged (cross-validated)
+CAUTION_COVERS = 0.70      # the caution line: at least this share of no-fit messages flagged or cautioned
 CALIBRATION_DEPTH = 20
 # A coverage signal is missing when the text has no key term / names no topic: then nothing of it
 # is covered (0), not "an average message" — the mean of the labelled messages, nearly all of which
@@ -335,6 +339,12 @@ def main(argv: list[str] | None = None) -> int:
     print_flags(f"No-fit flag, current settings (threshold {threshold}):",
                 report["current"]["labels"], report["current"]["gov_dev"])
     print(f"  answered off_topic: {len(off)} {off[:5]}")
+    caution = MatchSettings().caution_threshold
+    warned = np.array([it["flagged"] or it["fit_score"] < caution for it in items])
+    report["current"]["caution"] = {"threshold": caution, "labels": flag_numbers(msgs, warned[:len(msgs)]),
+                                    "gov_dev": flag_numbers(gov, warned[len(msgs):])}
+    cl = report["current"]["caution"]["labels"]["all"]
+    print(f"  flagged or cautioned (fit_score < {caution}): no-fit {pct(cl['recall'])}, fit {pct(cl['false_flags'])}")
     fs = np.array([it["fit_score"] for it in items])
     yfit = np.array([it["fit"] for it in items])
     m = np.array([it["src"] == "labels" for it in items])
@@ -373,7 +383,6 @@ MEASURED = ROOT / "tests" / "data" / "nofit_measured.json"
 
 def _replace_dict(source: str, name: str, value: dict) -> str:
     """Replace the `NAME = {...}` literal (possibly over several lines) in config.py's text."""
-    import re
 
     m = re.search(rf"^{name} = \{{.*?\}}\n", source, flags=re.S | re.M)
     if m is None:
@@ -396,6 +405,10 @@ def write_fit(report: dict) -> None:
     text = CONFIG.read_text(encoding="utf-8")
     text = _replace_dict(text, "FIT_WEIGHTS", f["fit_weights"])
     text = _replace_dict(text, "FIT_NEUTRAL", f["fit_neutral"])
+    text, n = re.subn(r"^CAUTION_THRESHOLD = [0-9.]+$", f"CAUTION_THRESHOLD = {f['caution_threshold']}", text,
+                      flags=re.M)
+    if n != 1:
+        raise SystemExit(f"{CONFIG}: CAUTION_THRESHOLD = … not found")
     CONFIG.write_text(text, encoding="utf-8")
     lab = f["labels"]["all"]
     measured = {
@@ -404,9 +417,14 @@ def write_fit(report: dict) -> None:
         "cross_validated_recall": round(cv["labels"]["all"]["recall"], 4),
         "cross_validated_false_flags": round(cv["labels"]["all"]["false_flags"], 4),
         "cross_validated_auc": round(cv["auc_labels"], 4), "cut_off_probability": f["cut_off_probability"],
+        "caution_threshold": f["caution_threshold"],
+        "in_sample_caution_recall": round(f["caution_labels"]["all"]["recall"], 4),
+        "in_sample_caution_fit": round(f["caution_labels"]["all"]["false_flags"], 4),
+        "cross_validated_caution_recall": round(cv["caution"]["labels"]["all"]["recall"], 4),
+        "cross_validated_caution_fit": round(cv["caution"]["labels"]["all"]["false_flags"], 4),
     }
     MEASURED.write_text(json.dumps(measured, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    print(f"\nwrote FIT_WEIGHTS / FIT_NEUTRAL into {CONFIG.relative_to(ROOT)} and {MEASURED.relative_to(ROOT)}")
+    print(f"\nwrote FIT_WEIGHTS / FIT_NEUTRAL / CAUTION_THRESHOLD into {CONFIG.relative_to(ROOT)} and {MEASURED.relative_to(ROOT)}")
 
 
 def refit(items: list[dict], msgs: list[dict], gov: list[dict], report: dict) -> None:
@@ -435,6 +453,17 @@ def refit(items: list[dict], msgs: list[dict], gov: list[dict], report: dict) ->
           f"false flags): AUC labels {cvr['auc_labels']:.3f}, gov-dev {cvr['auc_gov_dev']:.3f}")
     print_flags("  held-out flag:", cvr["labels"], cvr["gov_dev"])
 
+    # caution: the raw cut-off under which CAUTION_COVERS of the no-fit messages fall (held out),
+    # on the shipped (shifted) scale
+    nofit_cv = np.sort(cv[m & ~fit_mask])
+    raw_caution = float(nofit_cv[min(len(nofit_cv) - 1, math.ceil(CAUTION_COVERS * len(nofit_cv)))]) + 1e-6
+    caution = round(1 / (1 + math.exp(-(math.log(raw_caution / (1 - raw_caution)) + shift))), 3)
+    warned_cv = cv < raw_caution
+    cvr["caution"] = {"threshold": caution, "labels": flag_numbers(msgs, warned_cv[:len(msgs)]),
+                      "gov_dev": flag_numbers(gov, warned_cv[len(msgs):])}
+    print_flags(f"  held-out flag or caution (fit_score < {caution}):", cvr["caution"]["labels"],
+                cvr["caution"]["gov_dev"])
+
     X, neutral = matrix(items, FEATURES)
     b, coef = fit_logistic(X, y, wts)
     weights = {"intercept": round(b + shift, 4), **{n: round(float(c), 4) for n, c in zip(FEATURES, coef)}}
@@ -442,7 +471,9 @@ def refit(items: list[dict], msgs: list[dict], gov: list[dict], report: dict) ->
     p_in = predict((b, coef), X)
     report["fitted"] = {"fit_weights": weights, "fit_neutral": neutral, "cut_off_probability": round(threshold, 3),
                         "labels": flag_numbers(msgs, (p_in < threshold)[:len(msgs)]),
-                        "gov_dev": flag_numbers(gov, (p_in < threshold)[len(msgs):])}
+                        "gov_dev": flag_numbers(gov, (p_in < threshold)[len(msgs):]),
+                        "caution_threshold": caution,
+                        "caution_labels": flag_numbers(msgs, (p_in < raw_caution)[:len(msgs)])}
     print_flags("  in-sample with the refitted model:", report["fitted"]["labels"], report["fitted"]["gov_dev"])
 
     # 匹配度: Platt on gov-dev fit queries' shown cases, leave-one-query-out for the table

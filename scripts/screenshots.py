@@ -21,6 +21,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
         "--disable-sync", "--no-first-run"]
 PASSWORD = "Screenshot-2026"
 PROBLEM = "老旧小区想加装电梯，一楼住户坚决反对，协商了几次都没结果"
+NEAR_MISS = "早上六点多路灯就关了，孩子上学路上一片漆黑，能不能晚点关灯"  # cases on broken lights, not switch-off times
 OTHERS = ["小区物业跑路了，垃圾没人清，找谁？", "村里天价彩礼问题突出，怎么移风易俗", "外卖骑手进小区难，和保安经常起冲突",
           "村里古井的水质发黄，能不能请人来检测"]
 
@@ -87,11 +88,8 @@ def _bad_workbook(home: Path) -> Path:
 def _admin_shots(browser, url: str, out: Path, service) -> None:
     """案例库管理 after issue 10: the new-case form (proposed id, required marks, 成效 rows), the
     import page with its template, bulk publish's confirmation, restoring a version, the phone form."""
-    from zhili.cases import Case
-
-    for i, title in enumerate(["老旧小区“红色物业”联席会议", "村务监督“阳光三务”小程序"], 1):
-        service.store.cases.create(Case(id=f"demo-{i}", title=title, province="浙江", level="村社区"),
-                                   "wangli", status="draft")
+    # two real bundled cases withdrawn, to be published again in bulk (no invented cases)
+    service.store.cases.set_status_many(["case-0002", "case-0003"], "draft", "wangli")
     page = _login(browser, url, viewport={"width": 1366, "height": 768})
     page.goto(f"{url}/admin/cases/new")
     page.fill("input[name=title]", "社区“议事厅”推动加装电梯")
@@ -158,10 +156,11 @@ def _rules_shots(browser, url: str, out: Path, home: Path) -> None:
     page.wait_for_selector("[data-testid=save]:visible")
     page.click("[data-testid=table-routing]")
     cell = page.locator('[data-cell="1:in_focus"] textarea')
-    cell.fill(cell.input_value().replace('"征地"', '"征地'))
+    original = cell.input_value()
+    cell.fill(original + ', "征地')  # an unclosed quote, as a typing slip leaves it
     page.wait_for_selector('[data-cell="1:in_focus"].has-error')
     _shoot(page, out, "rules-editor", full=False)
-    cell.fill(cell.input_value().replace('"征地', '"征地"'))
+    cell.fill(original)
     page.wait_for_selector("[data-testid=lint-state].good")
     page.fill("[data-testid=try-text]", "小区楼下烧烤店油烟噪音扰民，晚上睡不着")
     page.click("[data-testid=try]")
@@ -228,6 +227,9 @@ def main(out: Path, only: str = "") -> None:
             page.goto(f"{url}/")
             _search(page, OTHERS[-1])
             _shoot(page, out, "search-no-fit", full=False)
+            page.goto(f"{url}/")
+            _search(page, NEAR_MISS)
+            _shoot(page, out, "search-caution", full=False)
             page.goto(f"{url}/")
             _search(page, "今天天气不错我想吃火锅")
             _shoot(page, out, "search-off-topic", full=False)

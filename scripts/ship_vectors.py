@@ -4,7 +4,8 @@ The shipped file (src/zhili/data/vectors/<embedder>.npz) is keyed by sha256(embe
 passage), where the passage is title + problem + practice + mechanisms (`case_passage`): editing
 a case's source, place, outcomes or domains never needs a new vector; a new case or a changed
 title/problem/practice/mechanisms does. This embeds exactly those, ~0.3 s each on 2 cores, saving
-after every chunk (rerun to resume), and keeps every existing vector.
+after every chunk (rerun to resume), and drops the vectors of texts no bundled case has any more
+(a workspace still holding an old text embeds it once at index time).
 
 It then does the same for the about vectors (title + problem, `zhili.retrieval.about`; the no-fit
 signal `problem_similarity`) in src/zhili/data/vectors/about-<embedder>.npz: ~0.02 s per case.
@@ -26,7 +27,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from zhili import config  # noqa: E402
 from zhili.cases.io import read_cases  # noqa: E402
 from zhili.retrieval.about import SHIPPED_DIR, about_file, case_about  # noqa: E402
-from zhili.retrieval.dense import VectorCache, case_passage, passage_key  # noqa: E402
+from zhili.retrieval.dense import VectorCache, case_passage, embed_into, missing_texts, passage_key  # noqa: E402
 from zhili.retrieval.index import SHIPPED_VECTORS, _safe  # noqa: E402
 
 CHUNK = 32
@@ -40,40 +41,35 @@ def main() -> None:
     from zhili.retrieval.embedders import make_embedder
 
     embedder = make_embedder(config.MatchSettings().embedder)
-    path = SHIPPED_VECTORS / f"{_safe(embedder.name)}.npz"
-    cache = VectorCache.load(path)
     cases = read_cases(args.cases)
-    todo = {}
-    for case in cases:
-        passage = case_passage(case)
-        key = passage_key(embedder.name, passage)
-        if key not in cache.vectors:
-            todo[key] = passage
-    print(f"{len(cases)} cases, {len(cache.vectors)} vectors shipped, {len(todo)} passages to embed", flush=True)
-    about_path = about_file(SHIPPED_DIR, embedder.name)
-    about = VectorCache.load(about_path)
-    about_todo = {passage_key(embedder.name, case_about(c)): case_about(c) for c in cases}
-    about_todo = {k: t for k, t in about_todo.items() if k not in about.vectors}
-    print(f"{len(about.vectors)} about vectors shipped, {len(about_todo)} about texts to embed", flush=True)
-    if args.dry_run:
-        return
-    embed_into(embedder, todo, cache, path)
-    embed_into(embedder, about_todo, about, about_path)
+    print(f"{len(cases)} cases", flush=True)
+    ship(embedder, [case_passage(c) for c in cases], SHIPPED_VECTORS / f"{_safe(embedder.name)}.npz",
+         "passages", args.dry_run)
+    ship(embedder, [case_about(c) for c in cases], about_file(SHIPPED_DIR, embedder.name), "about texts",
+         args.dry_run)
 
 
-def embed_into(embedder, todo: dict[str, str], cache: VectorCache, path: Path) -> None:
-    """Embed `todo` (key → text) into `cache`, saving `path` after every chunk."""
-    if not todo:
+def ship(embedder, texts: list[str], path: Path, what: str, dry_run: bool) -> None:
+    """Embed the texts missing from the shipped file at `path` (saving after every chunk) and drop
+    the vectors no bundled case uses any more (an edited or removed case's old text)."""
+    cache = VectorCache.load(path)
+    wanted = {passage_key(embedder.name, t) for t in texts}
+    todo = missing_texts(embedder.name, texts, cache)
+    stale = sorted(set(cache.vectors) - wanted)
+    print(f"{what}: {len(cache.vectors)} shipped, {len(todo)} to embed, {len(stale)} no longer used", flush=True)
+    if dry_run:
         return
-    items = sorted(todo.items())
+    for key in stale:
+        del cache.vectors[key]
     start = time.time()
-    for n in range(0, len(items), CHUNK):
-        chunk = items[n:n + CHUNK]
-        for (key, _), vec in zip(chunk, embedder.embed_passages([p for _, p in chunk])):
-            cache.vectors[key] = vec
+
+    def saved(done: int, total: int) -> None:
         cache.save(path)
-        done = n + len(chunk)
-        print(f"{done}/{len(items)}  {done / (time.time() - start):.2f} passages/s", flush=True)
+        print(f"{done}/{total}  {done / (time.time() - start):.2f} {what}/s", flush=True)
+
+    embed_into(embedder, todo, cache, chunk=CHUNK, after_chunk=saved)
+    if stale and not todo:
+        cache.save(path)
 
 
 if __name__ == "__main__":

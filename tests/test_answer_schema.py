@@ -16,7 +16,7 @@ def test_published_schema_matches_the_model():
 
 def test_rule_keys_are_part_of_the_contract():
     props = json.loads(SCHEMA.read_text(encoding="utf-8"))["properties"]
-    assert {"routing", "risk", "rule_trace", "no_fit", "results", "by_dimension"} <= set(props)
+    assert {"routing", "risk", "rule_trace", "no_fit", "caution", "results", "by_dimension"} <= set(props)
 
 
 def test_verdict_and_match_are_part_of_the_contract():

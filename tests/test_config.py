@@ -41,6 +41,11 @@ def test_no_fit_threshold_is_a_probability(zhili_home):
     (zhili_home / "zhili.toml").write_text("[match]\nno_fit_threshold = 1.34\n", encoding="utf-8")
     with pytest.raises(ValueError, match="no_fit_threshold.*0–1"):
         MatchSettings.load()
+    (zhili_home / "zhili.toml").write_text("[match]\nno_fit_threshold = 0.6\ncaution_threshold = 0.4\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="caution_threshold.*0.6"):
+        MatchSettings.load()
+    (zhili_home / "zhili.toml").write_text("[match]\ncaution_threshold = 0.9\n", encoding="utf-8")
+    assert MatchSettings.load().caution_threshold == 0.9
     (zhili_home / "zhili.toml").write_text('[match]\nmatch_weights = { score = "high" }\n', encoding="utf-8")
     with pytest.raises(ValueError, match="match_weights"):
         MatchSettings.load()

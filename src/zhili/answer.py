@@ -13,6 +13,7 @@ from .cases import Outcome, Source
 from .rules.outcome import Risk, Routing
 
 NO_FIT_MESSAGE = "库中暂无高度匹配的案例。以下为最接近的案例，仅作弱匹配参考。"
+CAUTION_MESSAGE = "以下案例与问题领域相近，但针对的具体问题可能不同，借鉴前请核对其做法是否适用。"
 
 Verdict = Literal["fit", "no_fit", "off_topic", "empty"]
 """fit: cases that fit; no_fit: only weak matches (shown, marked weak); off_topic: not a
@@ -90,6 +91,9 @@ class Answer(BaseModel):
     no_fit: bool = False  # True for every verdict but "fit"
     fit_score: float = 0.0  # estimated probability (0–1) that the library has a useful case
     message: str = ""
+    caution: bool = Field(default=False, description=(
+        "有匹配（verdict 为 fit）但把握不高（fit_score 低于 caution_threshold）：案例与问题领域相近，"
+        "针对的具体问题可能不同；message 为提示语。"))
     fit_signals: dict[str, float] = Field(default_factory=dict)
     results: list[Result] = Field(default_factory=list)
     by_dimension: dict[str, list[str]] = Field(default_factory=dict)

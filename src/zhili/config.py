@@ -53,6 +53,11 @@ FIT_WEIGHTS = {"intercept": -47.1118, "dense_lead": 2.756, "bm25_top": -0.1361, 
 FIT_NEUTRAL = {"dense_lead": 0.8782, "bm25_top": 0.9649, "agreement": 0.2406,
                "rule_confidence": 1.6582, "key_coverage": 0.0, "topic_coverage": 0.0,
                "problem_similarity": 0.8927}
+# Caution (zhili.verdict): an answer that passes the flag but whose fit_score is below this gets
+# one line asking to check that the cases' methods apply. The flag alone catches under half the
+# messages with nothing useful (it is held to ≤ 10 % false flags); this is the fit_score under
+# which 70 % of them fall in cross-validation (`benchmarks/nofit.py --fit --write` rewrites it).
+CAUTION_THRESHOLD = 0.768
 # (the 匹配度 weights below were NOT refitted after the growth: gov-dev's qrels do not judge the
 # 777 new cases, so a refit would calibrate to missing judgments; see docs/benchmarks.md)
 # 匹配度: P(case relevant | fused score, semantic lead, BM25), Platt-fitted on gov-dev judgments
@@ -80,6 +85,8 @@ class MatchSettings:
     # zhili.verdict.signals; coefficients and neutral values (used when a signal is missing)
     # are fitted by benchmarks/nofit.py (docs/benchmarks.md, "No fit").
     no_fit_threshold: float = 0.5
+    # a fit answer under this fit_score says "核对做法是否适用" (CAUTION_THRESHOLD above)
+    caution_threshold: float = CAUTION_THRESHOLD
     fit_weights: dict[str, float] = field(default_factory=lambda: dict(FIT_WEIGHTS))
     fit_neutral: dict[str, float] = field(default_factory=lambda: dict(FIT_NEUTRAL))
     # 匹配度 (zhili.verdict.match): Platt calibration of one case's scores on gov-dev judgments
@@ -129,6 +136,10 @@ class MatchSettings:
             if not 0.0 <= float(settings.no_fit_threshold) <= 1.0:
                 raise ValueError(f"{cfg}: [match] no_fit_threshold 是 0–1 之间的概率阈值"
                                  f"（库中有合适案例的估计概率低于它即提示“暂无高度匹配”），收到 {settings.no_fit_threshold}")
+            if not float(settings.no_fit_threshold) <= float(settings.caution_threshold) <= 1.0:
+                raise ValueError(f"{cfg}: [match] caution_threshold 是 no_fit_threshold（{settings.no_fit_threshold}）"
+                                 f"到 1 之间的概率阈值（有匹配但把握低于它时提示“请核对做法是否适用”），"
+                                 f"收到 {settings.caution_threshold}")
             if settings.backend not in ("embedded", "milvus"):
                 raise ValueError(f"{cfg}: [match] backend 应为 embedded 或 milvus，收到“{settings.backend}”")
         return settings

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import config
-from .answer import NO_FIT_MESSAGE, Answer, Match, MethodScore, Result, RuleEffect
+from .answer import CAUTION_MESSAGE, NO_FIT_MESSAGE, Answer, Match, MethodScore, Result, RuleEffect
 from .cases import LEADERSHIP, Case
 from .cases.model import DOMAINS
 from .explain import matched_terms
@@ -361,6 +361,8 @@ class Engine:
         elif candidates is None and judged.fit_score < threshold:
             answer.verdict, answer.message = "no_fit", NO_FIT_MESSAGE
         answer.no_fit = answer.verdict != "fit"
+        if answer.verdict == "fit" and candidates is None and judged.fit_score < self.settings.caution_threshold:
+            answer.caution, answer.message = True, CAUTION_MESSAGE
         if answer.verdict == "off_topic":
             answer.by_dimension = {dim: [] for dim in LEADERSHIP}
             return answer  # not a governance problem: no cases, no rules

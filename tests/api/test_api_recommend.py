@@ -24,6 +24,15 @@ def test_answer_is_the_cli_json_plus_query_id(api: Api) -> None:
     assert len(body["results"]) == 5 and body["results"][0]["domains"]
 
 
+def test_a_near_miss_answer_carries_the_caution(api: Api) -> None:
+    """Street-light cases exist, about broken lights, not switch-off times: fit, with a caution."""
+    body = api.client.post(URL, json={"text": "早上六点多路灯就关了，孩子上学路上一片漆黑，能不能晚点关灯"}).json()
+    assert body["verdict"] == "fit" and body["caution"] is True and not body["no_fit"]
+    assert "核对其做法是否适用" in body["message"] and body["results"]
+    body = api.client.post(URL, json={"text": PROBLEM}).json()
+    assert body["caution"] is False and body["message"] == ""
+
+
 def test_without_rules_like_the_cli_flag(api: Api) -> None:
     body = api.client.post(URL, json={"text": PROBLEM, "top": 3, "rules": False}).json()
     body.pop("query_id")

@@ -272,6 +272,16 @@ def test_high_risk_lists_the_five_statutory_procedures(high_risk_answer: Answer)
     assert all(r in risks for r in high_risk_answer.risk.reasons)
 
 
+def test_a_cautioned_answer_says_so_under_risks(engine) -> None:
+    ans = engine.recommend("早上六点多路灯就关了，孩子上学路上一片漆黑，能不能晚点关灯", top_k=3)
+    assert ans.verdict == "fit" and ans.caution
+    doc = _open(build_docx(ans))
+    risks = "\n".join(_texts(doc)[_texts(doc).index(SECTION_TITLES[3]):])
+    assert "借鉴前须核对其做法是否适用" in risks and NO_FIT_TITLE not in "\n".join(_texts(doc))
+    plain = "\n".join(_texts(_open(build_docx(engine.recommend("老旧小区想加装电梯，一楼住户坚决反对", top_k=3)))))
+    assert "借鉴前须核对其做法" not in plain
+
+
 def test_answer_without_rules_and_without_results(plain_answer: Answer, empty_answer: Answer) -> None:
     body = "\n".join(_texts(_open(build_docx(plain_answer))))
     assert "未启用规则研判" in body and plain_answer.results[0].title in body

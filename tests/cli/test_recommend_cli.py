@@ -12,7 +12,7 @@ RESULT_KEYS = {"rank", "case_id", "title", "place", "province", "level", "year",
                "match", "methods", "rules", "matched_terms", "leadership", "domains", "mechanisms", "actors",
                "problem", "practice", "outcomes", "source"}
 ANSWER_KEYS = {"query", "normalized_query", "terms", "lexicon_hits", "filters", "candidates", "verdict",
-               "no_fit", "fit_score", "message", "fit_signals", "results", "by_dimension", "rules_used", "classification",
+               "no_fit", "fit_score", "message", "caution", "fit_signals", "results", "by_dimension", "rules_used", "classification",
                "routing", "risk", "suggestions", "rule_trace"}
 
 
@@ -44,6 +44,14 @@ def test_recommend_json_schema(runner):
     trace = ans["rule_trace"]
     assert trace and {"pack", "table", "row_id", "inputs", "outputs"} <= set(trace[0])
     assert set(ans["by_dimension"]) == {"政治引领", "组织引领", "能力引领", "机制引领"}
+
+
+def test_a_near_miss_prints_the_caution(runner):
+    res = runner.invoke(app, ["recommend", "早上六点多路灯就关了，孩子上学路上一片漆黑，能不能晚点关灯", "--top", "2"])
+    assert res.exit_code == 0, res.output
+    assert "提示：以下案例与问题领域相近" in res.output and "核对其做法是否适用" in res.output.replace("\n", "")
+    res = runner.invoke(app, ["recommend", "老旧小区想加装电梯，一楼住户坚决反对", "--top", "2"])
+    assert "核对其做法" not in res.output
 
 
 def test_no_rules_drops_rule_output_and_changes_scores(runner):

@@ -1,15 +1,17 @@
 """The no-fit flag on real citizen messages, hand-labelled fit / no-fit against the bundled
 (grown, 1,000-case) library (tests/data/messages_fit_labels_grown.jsonl), and on gov-dev.
 
-Targets of issue 10: ≥ 70 % of no-fit messages flagged, ≤ 10 % of fit ones falsely flagged. After
-the library grew, the six text-overlap signals reached 43.9 % of no-fit messages cross-validated;
-with the seventh, `problem_similarity` (the message against the top cases' title+problem), the
-refit (benchmarks/nofit.py --fit) reaches 46.3 % cross-validated at 9.2 % false flags, and in-sample
-53.7 % at 5.7 %: the recall target is not met and is marked as a strict expected failure (it fails
-loudly once met), while the false-flag target and a floor at the measured recall are checked.
+Targets of issue 10: ≥ 70 % of no-fit messages flagged, ≤ 10 % of fit ones falsely flagged. On
+the grown library the seven fit signals reach ~44 % of the no-fit messages at ≤ 10 % false flags
+(cross-validated; the exact rates of the last refit are in tests/data/nofit_measured.json): the
+recall target is not met and is marked as a strict expected failure (it fails loudly once met),
+while the false-flag target and a floor at the measured recall are checked. Answers between the
+flag and `caution_threshold` carry a caution line (核对做法是否适用); flag or caution reach ≥ 70 %
+of the no-fit messages, at the price of a caution on about a third of the fit ones, also checked.
 After new labels or cases: `python benchmarks/nofit.py --fit --write` refits, writes the
-coefficients into src/zhili/config.py and the measured rates into tests/data/nofit_measured.json,
-which these tests check (recall floor: one message under the measured in-sample recall).
+coefficients and the caution threshold into src/zhili/config.py and the measured rates into
+tests/data/nofit_measured.json, which these tests check (floors: one message under the measured
+in-sample rates).
 
 The old labels (tests/data/messages_fit_labels.jsonl, judged against case-0001 … case-0223) are
 no longer checked on that 223-case slice: with the coefficients fitted on the grown library it
@@ -38,6 +40,7 @@ from zhili.wiring import cases_engine
 from zhili.cases import case_from_record
 from zhili.config import BUNDLED_CASES
 from zhili.engine import Engine
+from zhili.answer import CAUTION_MESSAGE
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
@@ -58,9 +61,8 @@ def _bench() -> Path:
 # Targets of issue 10: ≥ 70 % of no-fit messages flagged, ≤ 10 % of fit ones falsely flagged.
 TARGET_RECALL = 0.70
 TARGET_FALSE_FLAGS = 0.10
-# What the last refit measured (benchmarks/nofit.py --fit --write): in-sample 53.7 % = 22/41,
-# cross-validated 46.3 % at 9.2 % false flags. The floor is one message under the in-sample recall,
-# so that a change to the signals or the library that loses recall shows up.
+# What the last refit measured (benchmarks/nofit.py --fit --write). The floor is one message under
+# the in-sample recall, so that a change to the signals or the library that loses recall shows up.
 MEASURED = json.loads((DATA / "nofit_measured.json").read_text(encoding="utf-8"))
 MEASURED_RECALL_FLOOR = MEASURED["in_sample_recall"] - 1 / MEASURED["no_fit"]
 
@@ -143,9 +145,7 @@ def _rates(labels, answers, clear_only=False):
 
 
 def test_labels_keep_false_flags_under_the_target_and_recall_at_the_measured_level(labelled):
-    """Measured on the grown library: 53.7 % of the 41 no-fit messages flagged, 5.7 % (5) of the
-    87 fit ones (5.3 % of the clear ones); cross-validated 46.3 % / 9.2 % (benchmarks/nofit.py --fit).
-    The cut-off is chosen in cross-validation, so in-sample may land a message either side of 10 %:
+    """Measured rates: tests/data/nofit_measured.json (benchmarks/nofit.py --fit). The cut-off is chosen in cross-validation, so in-sample may land a message either side of 10 %:
     the check allows one message of slack."""
     _, labels, answers, _ = labelled
     recall, false_flags = _rates(labels, answers)
@@ -161,6 +161,26 @@ def test_labels_meet_the_recall_target(labelled):
     _, labels, answers, _ = labelled
     recall, _ = _rates(labels, answers)
     assert recall >= TARGET_RECALL, f"only {recall:.1%} of no-fit messages flagged"
+
+
+def test_flag_or_caution_reaches_the_recall_target(labelled):
+    """The caution line (fit answers under caution_threshold) with the flag covers ≥ 70 % of the
+    no-fit messages; the share of fit messages warned stays at what the refit measured (one
+    message of slack each way)."""
+    _, labels, answers, _ = labelled
+    no_fit = [lab["id"] for lab in labels if not lab["fit"]]
+    fit = [lab["id"] for lab in labels if lab["fit"]]
+
+    def warned(i: str) -> bool:
+        a = answers[i]
+        assert not (a.no_fit and a.caution), f"{i}: flagged and cautioned"
+        return a.no_fit or a.caution
+    covered = sum(map(warned, no_fit)) / len(no_fit)
+    fit_warned = sum(map(warned, fit)) / len(fit)
+    assert covered >= TARGET_RECALL - 1 / len(no_fit), f"only {covered:.1%} of no-fit messages flagged or cautioned"
+    assert covered >= MEASURED["in_sample_caution_recall"] - 1 / len(no_fit)
+    assert fit_warned <= MEASURED["in_sample_caution_fit"] + 1 / len(fit), f"{fit_warned:.1%} of fit ones warned"
+    assert all(answers[i].message == CAUTION_MESSAGE for i in no_fit + fit if answers[i].caution)
 
 
 def test_clear_labels_keep_false_flags_under_the_target(labelled):

@@ -11,6 +11,7 @@ from zhili.wiring import cases_engine
 from zhili.cases import case_from_record
 from zhili.config import BUNDLED_CASES
 from zhili.engine import Engine
+from zhili.answer import CAUTION_MESSAGE
 from zhili.verdict import SIGNAL_LABELS
 
 
@@ -70,6 +71,26 @@ def test_fit_problem_gets_readable_match_per_result(engine):
     assert top.match.explanation.endswith("。") and "用词" in top.match.explanation
     assert all(r.match is not None and r.match.level in ("高", "中", "低") for r in ans.results)
     assert {r.match.level for r in ans.results} != {"高"}  # the tail of forty is not all 高
+
+
+def test_a_fit_answer_below_the_caution_threshold_asks_to_check_the_methods(engine, monkeypatch):
+    """Between the flag (0.5) and caution_threshold the answer stays fit (cases shown, not weak)
+    but says its cases may address a different problem; above it nothing is said."""
+    text = "老旧小区想加装电梯，一楼住户坚决反对，协商了几次都没结果"
+    monkeypatch.setattr(engine.settings, "caution_threshold", 0.9999)
+    ans = engine.recommend(text, top_k=3)
+    assert ans.verdict == "fit" and not ans.no_fit and ans.caution and ans.message == CAUTION_MESSAGE
+    assert ans.results and not any(r.weak for r in ans.results)
+    monkeypatch.setattr(engine.settings, "caution_threshold", 0.5)
+    ans = engine.recommend(text, top_k=3)
+    assert ans.verdict == "fit" and not ans.caution and ans.message == ""
+
+
+def test_a_flagged_answer_is_never_also_cautioned(engine, monkeypatch):
+    monkeypatch.setattr(engine.settings, "caution_threshold", 1.0)
+    ans = engine.recommend(NO_CASE, top_k=3)
+    assert ans.verdict == "no_fit" and not ans.caution and ans.message.startswith("库中暂无高度匹配")
+    assert not engine.recommend("今天天气不错我想吃火锅").caution
 
 
 def test_percent_means_the_same_across_queries(engine):

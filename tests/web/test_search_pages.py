@@ -10,6 +10,9 @@ from web_helpers import login
 PROBLEM = "老旧小区想加装电梯，一楼住户坚决反对，协商了几次都没结果"
 # a real problem the library has no case for (烧烤摊 noise, used here before, has cases since the growth)
 NONSENSE = "包工头拖欠农民工工资半年了，找谁要"
+# the library has street-light cases, but about repairing broken lights, not switch-off times:
+# a fit answer under the caution threshold (fit_score ~0.70)
+NEAR_MISS = "早上六点多路灯就关了，孩子上学路上一片漆黑，能不能晚点关灯"
 
 
 def search(page, site, text: str) -> None:
@@ -138,6 +141,28 @@ def test_no_fit_state_is_clear_and_logged(site, viewer_page):
     assert page.locator("[data-testid=result].weak").count() == page.locator("[data-testid=result]").count()
     backlog = site.service.store.queries.no_fit(10)
     assert any("拖欠农民工工资" in q.text for q in backlog)
+
+
+def test_caution_line_when_the_cases_may_address_another_problem(browser, site, viewer_page):
+    page = viewer_page
+    search(page, site, NEAR_MISS)
+    expected = site.service.engine().recommend(NEAR_MISS, top_k=10)
+    assert expected.verdict == "fit" and expected.caution
+    note = page.locator("[data-testid=caution]")
+    assert note.is_visible() and "核对其做法是否适用" in note.inner_text()
+    assert page.locator("[data-testid=no-fit]").count() == 0
+    assert page.locator("[data-testid=result].weak").count() == 0  # the cases stay ordinary results
+    search(page, site, PROBLEM)
+    assert page.locator("[data-testid=caution]").count() == 0
+    phone = login(browser, site, "viewer1", viewport={"width": 390, "height": 844}, is_mobile=True,
+                  has_touch=True, device_scale_factor=2)
+    try:  # one line: the first case stays on the first screen
+        search(phone, site, NEAR_MISS)
+        assert phone.locator("[data-testid=caution]").is_visible()
+        box = phone.locator("[data-testid=result]").first.locator("h3").bounding_box()
+        assert box["y"] + box["height"] <= 844, f"第一个案例标题在 {box['y']:.0f}px，超出手机第一屏"
+    finally:
+        phone.context.close()
 
 
 def test_phone_viewport_has_no_horizontal_scroll(browser, site):

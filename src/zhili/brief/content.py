@@ -394,6 +394,8 @@ def _risks(answer: Answer) -> list[str]:
                 out.append(f"作出决策前须履行：{'、'.join(risk.procedures)}。")
     if answer.no_fit:
         out.append(f"{NO_FIT_TITLE}：所列案例与本问题关联较弱，不宜直接照搬。")
+    elif answer.caution:
+        out.append("所列案例与本问题领域相近，但针对的具体问题可能不同，借鉴前须核对其做法是否适用于本地情形。")
     out.append("所列案例来自公开报道，成效数据以原始来源为准；借鉴时须结合本地实际，涉及群众切身利益的事项依法依规履行程序。")
     return out
 

@@ -36,6 +36,8 @@ def render_answer(answer: Answer, console: Console) -> None:
     if answer.verdict != "fit":
         console.print(Panel(answer.message, border_style="red",
                             title=VERDICT_TITLES.get(answer.verdict, "提示")))
+    elif answer.caution:
+        console.print(Text(f"提示：{answer.message}", style="yellow"))
     if answer.rules_used:
         _render_rules(answer, console)
     for r in answer.results:

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..cases import Case
 from ..config import DATA_DIR
-from .dense import VectorCache, passage_key
+from .dense import VectorCache, embed_into, missing_texts, passage_key
 from .embedders import Embedder
 
 ABOUT_CHARS = 256
@@ -50,19 +50,10 @@ def ensure_about_vectors(cases: Sequence[Case], embedder: Embedder, vector_cache
     shipped = VectorCache.load(about_file(SHIPPED_DIR, embedder.name)).vectors
     cache = VectorCache.load(user)
     cache.vectors = {**shipped, **cache.vectors}
-    todo = {}
-    for c in cases:
-        text = case_about(c)
-        key = passage_key(embedder.name, text)
-        if key not in cache.vectors:
-            todo[key] = text
-    if not todo:
-        return 0
-    items = sorted(todo.items())
-    for (key, _), vec in zip(items, embedder.embed_passages([t for _, t in items])):
-        cache.vectors[key] = np.asarray(vec, dtype=np.float32)
-    cache.save(user, sorted(k for k in cache.vectors if k not in shipped))  # the user's own only
-    return len(items)
+    embedded = embed_into(embedder, missing_texts(embedder.name, (case_about(c) for c in cases), cache), cache)
+    if embedded:
+        cache.save(user, sorted(k for k in cache.vectors if k not in shipped))  # the user's own only
+    return embedded
 
 
 class AboutVectors:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -59,6 +59,47 @@ class VectorCache:
         tmp.replace(path)
 
 
+def missing_texts(embedder_name: str, texts: Iterable[str], cache: VectorCache) -> dict[str, str]:
+    """key → text for the texts whose vector `cache` lacks (each text once)."""
+    out: dict[str, str] = {}
+    for text in texts:
+        key = passage_key(embedder_name, text)
+        if key not in cache.vectors:
+            out[key] = text
+    return out
+
+
+def embed_into(embedder: Embedder, todo: dict[str, str], cache: VectorCache, *, chunk: int = 0,
+               after_chunk: Callable[[int, int], None] | None = None,
+               progress: Callable[[int, int], None] | None = None, reverse: bool = False) -> int:
+    """Embed `todo` (key → text, in key order) into `cache`; returns how many were embedded.
+
+    The one embedding loop of the index, the about vectors and the vector-shipping scripts.
+    `chunk` > 0 embeds that many at a time and calls `after_chunk(done, total)` after each (long
+    runs save there, so a rerun resumes); `progress(done, total)` counts texts as the model goes;
+    `reverse` works from the other end (a second process on the same corpus)."""
+    items = sorted(todo.items(), reverse=reverse)
+    total, done = len(items), 0
+    step = chunk if chunk > 0 else max(1, total)
+    for start in range(0, total, step):
+        part = items[start:start + step]
+        seen = done
+
+        def tick(n: int) -> None:
+            nonlocal seen
+            seen += n
+            if progress:
+                progress(seen, total)
+
+        vecs = embedder.embed_passages([text for _, text in part], progress=tick)
+        for (key, _), vec in zip(part, vecs):
+            cache.vectors[key] = np.asarray(vec, dtype=np.float32)
+        done += len(part)
+        if after_chunk:
+            after_chunk(done, total)
+    return total
+
+
 def embed_cases(embedder: Embedder, cases: list[Case], cache: VectorCache,
                 progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, int]:
     """Vectors for `cases` in order; embeds only passages missing from the cache.
@@ -67,20 +108,7 @@ def embed_cases(embedder: Embedder, cases: list[Case], cache: VectorCache,
     passages were newly embedded.
     """
     passages = [case_passage(c) for c in cases]
-    keys = [passage_key(embedder.name, p) for p in passages]
-    missing = sorted({k: p for k, p in zip(keys, passages) if k not in cache.vectors}.items())
-    if missing:
-        done = 0
-
-        def tick(n: int) -> None:
-            nonlocal done
-            done += n
-            if progress:
-                progress(done, len(missing))
-
-        vecs = embedder.embed_passages([p for _, p in missing], progress=tick)
-        for (k, _), v in zip(missing, vecs):
-            cache.vectors[k] = np.asarray(v, dtype=np.float32)
-    if not keys:
+    embedded = embed_into(embedder, missing_texts(embedder.name, passages, cache), cache, progress=progress)
+    if not passages:
         return np.zeros((0, embedder.dim), np.float32), 0
-    return np.stack([cache.vectors[k] for k in keys]), len(missing)
+    return np.stack([cache.vectors[passage_key(embedder.name, p)] for p in passages]), embedded
