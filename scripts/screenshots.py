@@ -52,14 +52,29 @@ def _shoot(page, out: Path, name: str, full: bool = True) -> None:
     print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
 
 
-def _login(browser, url: str, **ctx):
+def _login(browser, url: str, user: str = "wangli", **ctx):
     page = browser.new_context(locale="zh-CN", **ctx).new_page()
     page.goto(f"{url}/login")
-    page.fill("input[name=username]", "wangli")
+    page.fill("input[name=username]", user)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{url}/")
     return page
+
+
+def _assess_shots(browser, url: str, out: Path, service) -> None:
+    """测评 with the shipped sample workbooks: one unit's radar and prescriptions, the overview."""
+    service.store.users.create("zhaomin", PASSWORD, "assessor")
+    for name in ("health", "capability"):
+        service.assessments.import_file(name, ROOT / "examples" / "assessments" / f"{name}-sample.xlsx", by="zhaomin")
+    page = _login(browser, url, "zhaomin", viewport={"width": 1280, "height": 1400})
+    page.goto(f"{url}/assess/capability/units/P03")
+    page.locator("[data-testid=radar] svg.radar").wait_for()
+    _shoot(page, out, "assess-unit")
+    page.goto(f"{url}/assess/health")
+    page.locator("[data-testid=warning-row]").first.wait_for()
+    _shoot(page, out, "assess-overview")
+    page.context.close()
 
 
 def _search(page, text: str) -> None:
@@ -255,6 +270,7 @@ def main(out: Path, only: str = "") -> None:
             _shoot(page, out, "stats")
             page.context.close()
             _admin_shots(browser, url, out, service)
+            _assess_shots(browser, url, out, service)
 
             phone = _login(browser, url, viewport={"width": 390, "height": 844}, is_mobile=True,
                            has_touch=True, device_scale_factor=2)

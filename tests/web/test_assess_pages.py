@@ -10,7 +10,6 @@ import pytest
 from web_helpers import PASSWORD, Site, login
 
 SAMPLES = Path(__file__).resolve().parents[2] / "examples" / "assessments"
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 WATCH = """window.__csp = [];
 document.addEventListener('securitypolicyviolation',
   e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"""
@@ -26,7 +25,7 @@ def loaded(site: Site) -> Site:
     return site
 
 
-def test_radar_chart_renders_in_chromium(browser: object, loaded: Site) -> None:
+def test_radar_chart_renders_in_chromium(browser: object, loaded: Site, tmp_path: Path) -> None:
     page = login(browser, loaded, "assessor1", viewport={"width": 1280, "height": 1400})
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -46,14 +45,13 @@ def test_radar_chart_renders_in_chromium(browser: object, loaded: Site) -> None:
     assert page.locator("[data-testid=warning-trace]").count() == 2
     assert page.locator("[data-testid=pres-case]").count() >= 3
     assert "应急处突" in page.locator("[data-testid=training]").inner_text()
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / "assess-unit.png"), full_page=True)
+    page.screenshot(path=str(tmp_path / "assess-unit.png"), full_page=True)  # docs: scripts/screenshots.py
     page.goto(f"{loaded.url}/assess/health")
     rows = page.locator("[data-testid=warning-row]")
     assert rows.count() >= 3
     assert rows.first.locator(".sev").inner_text() == "红"
     assert page.locator("[data-testid=unit-row] svg.spark").count() == 4
-    page.screenshot(path=str(SHOTS / "assess-overview.png"), full_page=True)
+    page.screenshot(path=str(tmp_path / "assess-overview.png"), full_page=True)
     assert page.evaluate("window.__csp || []") == [] and errors == []  # no policy violation, no script error
     page.context.close()
 
