@@ -136,8 +136,7 @@ def compute(*, text: str, sparse: np.ndarray, dense: np.ndarray | None, dense_me
     signals read on the cosine scale (COSINE_SIGNALS) are left out; `agreement` (ranks) stays."""
     out: dict[str, float] = {"bm25_top": bm25_top(sparse)}
     if dense is not None and len(dense):
-        if dense_scale:
-            out["dense_lead"] = dense_lead(dense, dense_median)
+        out["dense_lead"] = dense_lead(dense, dense_median)
         out["agreement"] = agreement(sparse, dense)
     if domain_weights is not None:
         out["rule_confidence"] = rule_confidence(domain_weights)
@@ -148,8 +147,11 @@ def compute(*, text: str, sparse: np.ndarray, dense: np.ndarray | None, dense_me
     tcov = topic_coverage(query_topics, list(top_topics[:TOPIC_TOP]))
     if tcov is not None:
         out["topic_coverage"] = tcov
-    psim = problem_similarity(problem_sims, text) if dense_scale else None
+    psim = problem_similarity(problem_sims, text)
     if psim is not None:
         out["problem_similarity"] = psim
     out["governance_terms"] = float(evidence)
+    if not dense_scale:
+        for name in COSINE_SIGNALS:
+            out.pop(name, None)
     return {k: round(float(v), 4) for k, v in out.items()}
